@@ -1,1 +1,4 @@
 export * from './tenant-context';
+export * from './context-headers';
+export * from './context-token-key';
+export * from './context-token';
