@@ -1,0 +1,73 @@
+import express from 'express';
+import type { Express } from 'express';
+import helmet from 'helmet';
+import type { ContextTokenKey } from '@tenantry/tenancy';
+import { errorHandler } from './error-handler';
+import { healthRoutes } from './health-routes';
+import type { ReadinessCheck } from './health-routes';
+import type { HttpLogger } from './http-logger';
+import { jsonBody } from './json-body';
+import { notFound } from './problem-details';
+import { requestId } from './request-id';
+import { requireSignedContext } from './require-signed-context';
+
+/** Served without a signed context: probes and the Prometheus scrape come from the cluster. */
+export const DEFAULT_PUBLIC_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics'];
+
+export interface CreateHttpAppOptions {
+  readonly serviceName: string;
+  readonly logger: HttpLogger;
+  /**
+   * Keys that verify the gateway's context token (current first, then previous). Required, so no
+   * service forgets the check; `false` only for the gateway itself, which authenticates clients
+   * and issues the tokens.
+   */
+  readonly contextKeys: readonly ContextTokenKey[] | false;
+  /** Accept only context tokens issued for this audience (usually the service name). */
+  readonly contextAudience?: string;
+  /** Default '100kb'. */
+  readonly bodyLimit?: string | number;
+  readonly readinessChecks?: Readonly<Record<string, ReadinessCheck>>;
+  readonly readinessTimeoutMs?: number;
+  /** Extra exact paths served without a context, added to {@link DEFAULT_PUBLIC_PATHS}. */
+  readonly publicPaths?: readonly string[];
+  /** Reuse an incoming `x-request-id`; default: yes behind the gateway, no at the edge. */
+  readonly trustIncomingRequestId?: boolean;
+  /** Mounts the service's routes; runs after the context check and body parsing. */
+  readonly configure: (app: Express) => void;
+}
+
+/** The express app every service starts from, with the trust boundary already in place. */
+export function createHttpApp(options: CreateHttpAppOptions): Express {
+  const { logger, contextKeys } = options;
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use(requestId({ trustIncoming: options.trustIncomingRequestId ?? contextKeys !== false }));
+  app.use(helmet());
+  app.use(
+    healthRoutes({
+      serviceName: options.serviceName,
+      checks: options.readinessChecks,
+      timeoutMs: options.readinessTimeoutMs,
+      logger,
+    }),
+  );
+  if (contextKeys !== false) {
+    app.use(
+      requireSignedContext({
+        keys: contextKeys,
+        audience: options.contextAudience,
+        publicPaths: [...DEFAULT_PUBLIC_PATHS, ...(options.publicPaths ?? [])],
+        logger,
+      }),
+    );
+  }
+  app.use(jsonBody(options.bodyLimit ?? '100kb'));
+
+  options.configure(app);
+
+  app.use((_req, _res, next) => next(notFound('No route matches this method and path.')));
+  app.use(errorHandler({ logger }));
+  return app;
+}

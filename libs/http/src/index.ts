@@ -1,0 +1,12 @@
+export * from './create-http-app';
+export * from './error-handler';
+export * from './health-routes';
+export * from './http-logger';
+export * from './problem-details';
+export { requestId, requestIdOf } from './request-id';
+export type { RequestIdOptions } from './request-id';
+export * from './require-signed-context';
+export * from './send-problem';
+export * from './start-http-server';
+export * from './validate-request';
+export * from './validation-problem';
