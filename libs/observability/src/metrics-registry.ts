@@ -1,0 +1,85 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+type HttpLabel = 'route' | 'method' | 'status' | 'tenant_class';
+
+/** How an inbox handled one event; `duplicate` means its id was already processed. */
+export type InboxOutcome = 'processed' | 'duplicate' | 'failed' | 'dead_lettered';
+
+export const INBOX_OUTCOMES: readonly InboxOutcome[] = [
+  'processed',
+  'duplicate',
+  'failed',
+  'dead_lettered',
+];
+
+/** The platform's named metrics, one set per service process; libs update them by field. */
+export interface PlatformMetrics {
+  readonly registry: Registry;
+  /** `route` is the route pattern (`/invoices/:id`), never the raw path, to bound cardinality. */
+  readonly httpRequestsTotal: Counter<HttpLabel>;
+  readonly httpRequestDurationSeconds: Histogram<HttpLabel>;
+  /** Outbox rows not yet published; the `service` label comes from the registry's defaults. */
+  readonly outboxBacklog: Gauge;
+  readonly outboxPublishedTotal: Counter<'topic'>;
+  /** `outcome` is an {@link InboxOutcome}. */
+  readonly inboxProcessedTotal: Counter<'consumer' | 'outcome'>;
+  readonly consumerLag: Gauge<'consumer' | 'topic' | 'partition'>;
+  readonly dlqEventsTotal: Counter<'topic'>;
+}
+
+/**
+ * A fresh registry (not prom-client's global one, so tests and several services in one process
+ * don't collide on names) with process metrics and the platform's metrics, every series
+ * labelled with `service`.
+ */
+export function createMetrics(service: string): PlatformMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  return {
+    registry,
+    httpRequestsTotal: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests handled, by route pattern, method, status and tenant class',
+      labelNames: ['route', 'method', 'status', 'tenant_class'] as const,
+      registers,
+    }),
+    httpRequestDurationSeconds: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration in seconds, by route pattern, method, status and tenant class',
+      labelNames: ['route', 'method', 'status', 'tenant_class'] as const,
+      registers,
+    }),
+    outboxBacklog: new Gauge({
+      name: 'outbox_backlog',
+      help: 'Outbox rows written but not yet published to Kafka',
+      registers,
+    }),
+    outboxPublishedTotal: new Counter({
+      name: 'outbox_published_total',
+      help: 'Outbox rows published to Kafka, by topic',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+    inboxProcessedTotal: new Counter({
+      name: 'inbox_processed_total',
+      help: 'Events handled by inbox consumers, by consumer and outcome',
+      labelNames: ['consumer', 'outcome'] as const,
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: 'consumer_lag',
+      help: 'Messages between the committed offset and the partition high watermark',
+      labelNames: ['consumer', 'topic', 'partition'] as const,
+      registers,
+    }),
+    dlqEventsTotal: new Counter({
+      name: 'dlq_events_total',
+      help: 'Events moved to a dead-letter topic, by source topic',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+  };
+}

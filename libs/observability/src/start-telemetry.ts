@@ -1,0 +1,224 @@
+import {
+  context,
+  diag,
+  DiagConsoleLogger,
+  DiagLogLevel,
+  propagation,
+  ProxyTracerProvider,
+  trace,
+} from '@opentelemetry/api';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { TenantSpanProcessor } from './tenant-span-processor';
+
+export type TelemetryExporter = 'zipkin' | 'otlp' | 'console' | 'none' | 'memory';
+
+const TELEMETRY_EXPORTERS: readonly TelemetryExporter[] = [
+  'zipkin',
+  'otlp',
+  'console',
+  'none',
+  'memory',
+];
+
+export const DEFAULT_ZIPKIN_URL = 'http://127.0.0.1:9411/api/v2/spans';
+
+export interface StartTelemetryOptions {
+  readonly serviceName: string;
+  readonly serviceVersion?: string;
+  /**
+   * Where spans go. Defaults to env `TELEMETRY_EXPORTER`, else `otlp` when
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` is set, else `zipkin` (the local stack runs one).
+   */
+  readonly exporter?: TelemetryExporter;
+  /** Full Zipkin spans URL; defaults to env `ZIPKIN_URL`, else {@link DEFAULT_ZIPKIN_URL}. */
+  readonly zipkinUrl?: string;
+  /**
+   * Full OTLP/HTTP traces URL. When absent the exporter reads the standard
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/traces`).
+   */
+  readonly otlpUrl?: string;
+  /**
+   * An exporter to use instead of `exporter`, fed by a SimpleSpanProcessor so every span is
+   * exported as it ends (tests pass an InMemorySpanExporter and assert synchronously).
+   */
+  readonly spanExporter?: SpanExporter;
+}
+
+export interface TelemetryHandle {
+  readonly serviceName: string;
+  /** Which exporter was chosen; `custom` when `spanExporter` was passed. */
+  readonly exporter: TelemetryExporter | 'custom';
+  /** The exporter holding finished spans, when `exporter` is `memory`. */
+  readonly memoryExporter: InMemorySpanExporter | undefined;
+  /** Exports spans still buffered (call before asserting on a collector, or before exit). */
+  forceFlush(): Promise<void>;
+  /**
+   * Flushes, unpatches the instrumented modules and unregisters the global provider. Never
+   * rejects: an unreachable collector is reported as a warning and must not block process exit.
+   */
+  shutdown(): Promise<void>;
+}
+
+// The OTel API holds one global tracer provider per process, so telemetry is a singleton too.
+let active: TelemetryHandle | undefined;
+
+/**
+ * Starts tracing for this process: a NodeTracerProvider (tenant-stamping processor + exporter),
+ * W3C trace-context propagation (which the kafkajs instrumentation writes into message headers,
+ * so a consumer's span is a child of the producer's) and the http, express, pg and kafkajs
+ * instrumentations.
+ *
+ * Instrumentations patch modules as they are required, so this must run first thing in
+ * `main.ts`, before anything imports express, pg, kafkajs or a lib that does:
+ *
+ *     import { startTelemetry } from '@tenantry/observability';
+ *     const telemetry = startTelemetry({ serviceName: 'billing' });
+ *     // only now: const { bootstrap } = require('./bootstrap');
+ *
+ * A second call for the same service returns the running handle (its options are ignored);
+ * a call for a different service throws, since one process cannot report as two services.
+ */
+export function startTelemetry(options: StartTelemetryOptions): TelemetryHandle {
+  if (active) {
+    if (active.serviceName === options.serviceName) return active;
+    throw new Error(
+      `startTelemetry: telemetry already started for service "${active.serviceName}"; ` +
+        `cannot start it again for "${options.serviceName}" (shut the first one down first)`,
+    );
+  }
+
+  // Checked before registering anything, so a refused start leaves the process as it was.
+  const registered = trace.getTracerProvider();
+  if (registered instanceof ProxyTracerProvider && registered.getDelegateTracer('probe')) {
+    throw new Error(
+      'startTelemetry: another OpenTelemetry tracer provider is already registered in this ' +
+        'process; start telemetry once, through this function only',
+    );
+  }
+
+  // Without a diag logger OTel is silent, and an unreachable collector would go unnoticed.
+  diag.setLogger(new DiagConsoleLogger(), {
+    logLevel: DiagLogLevel.WARN,
+    suppressOverrideMessage: true,
+  });
+
+  const exporterKind = options.spanExporter ? 'custom' : chooseExporter(options);
+  const memoryExporter = exporterKind === 'memory' ? new InMemorySpanExporter() : undefined;
+  const exportProcessor = createExportProcessor(exporterKind, options, memoryExporter);
+
+  const provider = new NodeTracerProvider({
+    resource: defaultResource().merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: options.serviceName,
+        ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
+      }),
+    ),
+    // The tenant processor runs first so the attributes are there before any export.
+    spanProcessors: [new TenantSpanProcessor(), ...(exportProcessor ? [exportProcessor] : [])],
+  });
+  provider.register();
+
+  const instrumentations = [
+    new HttpInstrumentation({
+      // Prometheus scrapes every few seconds; tracing them only buries real requests.
+      ignoreIncomingRequestHook: (request) => request.url?.startsWith('/metrics') ?? false,
+    }),
+    new ExpressInstrumentation(),
+    new PgInstrumentation(),
+    new KafkaJsInstrumentation(),
+  ];
+  // Instrumentations enable themselves (hooking `require`) when constructed; pointing them at our
+  // provider explicitly avoids depending on the proxy's delegate timing.
+  for (const instrumentation of instrumentations) instrumentation.setTracerProvider(provider);
+
+  let shuttingDown: Promise<void> | undefined;
+  const handle: TelemetryHandle = {
+    serviceName: options.serviceName,
+    exporter: exporterKind,
+    memoryExporter,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => {
+      shuttingDown ??= (async () => {
+        for (const instrumentation of instrumentations) instrumentation.disable();
+        try {
+          await provider.shutdown();
+        } catch (error) {
+          diag.warn('telemetry shutdown could not export every span', error);
+        } finally {
+          // Releasing the globals lets tests (and a restarted service) start telemetry again.
+          trace.disable();
+          context.disable();
+          propagation.disable();
+          diag.disable();
+          if (active === handle) active = undefined;
+        }
+      })();
+      return shuttingDown;
+    },
+  };
+  active = handle;
+  return handle;
+}
+
+function chooseExporter(options: StartTelemetryOptions): TelemetryExporter {
+  if (options.exporter) return options.exporter;
+  const fromEnv = process.env['TELEMETRY_EXPORTER']?.trim().toLowerCase();
+  if (fromEnv) {
+    if (!isTelemetryExporter(fromEnv)) {
+      throw new Error(
+        `TELEMETRY_EXPORTER="${fromEnv}" is not one of ${TELEMETRY_EXPORTERS.join(', ')}`,
+      );
+    }
+    return fromEnv;
+  }
+  return process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ? 'otlp' : 'zipkin';
+}
+
+function isTelemetryExporter(value: string): value is TelemetryExporter {
+  return (TELEMETRY_EXPORTERS as readonly string[]).includes(value);
+}
+
+function createExportProcessor(
+  kind: TelemetryExporter | 'custom',
+  options: StartTelemetryOptions,
+  memoryExporter: InMemorySpanExporter | undefined,
+): SpanProcessor | undefined {
+  switch (kind) {
+    case 'custom':
+      return options.spanExporter ? new SimpleSpanProcessor(options.spanExporter) : undefined;
+    case 'memory':
+      return memoryExporter ? new SimpleSpanProcessor(memoryExporter) : undefined;
+    case 'console':
+      return new SimpleSpanProcessor(new ConsoleSpanExporter());
+    case 'none':
+      return undefined;
+    case 'zipkin':
+      // Batching keeps the network off the request path; forceFlush/shutdown drain it.
+      return new BatchSpanProcessor(
+        new ZipkinExporter({
+          serviceName: options.serviceName,
+          url: options.zipkinUrl ?? process.env['ZIPKIN_URL'] ?? DEFAULT_ZIPKIN_URL,
+        }),
+      );
+    case 'otlp':
+      return new BatchSpanProcessor(
+        new OTLPTraceExporter(options.otlpUrl ? { url: options.otlpUrl } : {}),
+      );
+  }
+}
