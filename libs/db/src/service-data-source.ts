@@ -1,0 +1,73 @@
+import { DataSource } from 'typeorm';
+import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { grantApplicationRole } from './row-level-security';
+
+// TypeORM's own list type for entities and migrations (classes, schemas or glob paths).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type EntityList = MixedList<Function | string | EntitySchema>;
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type MigrationList = MixedList<Function | string>;
+
+export interface ServiceDatabaseConfig {
+  /** Connection URL of the non-owner application role: what the service runs as. */
+  readonly appUrl: string;
+  /** Connection URL of the owner role: used only to run migrations. */
+  readonly ownerUrl: string;
+  readonly entities: EntityList;
+  readonly migrations: MigrationList;
+  /** Pool size for the application connection. */
+  readonly poolSize?: number;
+  /** Tag on each connection so pg_stat_activity tells services apart. */
+  readonly applicationName?: string;
+}
+
+function baseOptions(url: string, config: ServiceDatabaseConfig): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: config.entities,
+    migrations: config.migrations,
+    // The schema changes only through reviewed migrations.
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    applicationName: config.applicationName,
+    extra: { max: config.poolSize ?? 10 },
+  };
+}
+
+/** The application role's role name, read from its connection URL. */
+export function roleOfUrl(url: string): string {
+  const user = decodeURIComponent(new URL(url).username);
+  if (!user) throw new Error('database URL has no user name');
+  return user;
+}
+
+/**
+ * Runs pending migrations as the owner role, then grants the application role use of what the
+ * owner created. Safe to run at every start and from several replicas (TypeORM takes a lock
+ * table row per migration; the grants are idempotent).
+ */
+export async function migrateServiceDatabase(config: ServiceDatabaseConfig): Promise<string[]> {
+  const owner = new DataSource(baseOptions(config.ownerUrl, { ...config, poolSize: 1 }));
+  await owner.initialize();
+  try {
+    const ran = await owner.runMigrations({ transaction: 'each' });
+    const queryRunner = owner.createQueryRunner();
+    try {
+      await grantApplicationRole(queryRunner, roleOfUrl(config.appUrl));
+    } finally {
+      await queryRunner.release();
+    }
+    return ran.map((migration) => migration.name);
+  } finally {
+    await owner.destroy();
+  }
+}
+
+/** The DataSource the service uses at run time, connected as the non-owner application role. */
+export async function openServiceDataSource(config: ServiceDatabaseConfig): Promise<DataSource> {
+  const dataSource = new DataSource(baseOptions(config.appUrl, config));
+  await dataSource.initialize();
+  return dataSource;
+}
