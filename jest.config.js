@@ -31,7 +31,7 @@ module.exports = {
       testMatch: ['<rootDir>/{libs,services}/*/test/**/*.int.spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/libs/testing/src/integration-timeout.ts'],
     },
   ],
 };

@@ -1,6 +1,6 @@
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
-import { migrateServiceDatabase, openServiceDataSource, withTenant } from '@tenantry/db';
-import { enableTenantRowLevelSecurity } from '@tenantry/db';
+import { migrateServiceDatabase, openServiceDataSource, withTenant } from '../src';
+import { enableTenantRowLevelSecurity } from '../src';
 import type { TestDatabase } from '@tenantry/testing';
 import { createTestDatabase, testStackEnv } from '@tenantry/testing';
 

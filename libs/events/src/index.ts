@@ -1,0 +1,14 @@
+export * from './envelope/event-envelope';
+export * from './schema/event-definition';
+export * from './schema/event-codec';
+export * from './outbox/outbox';
+export * from './outbox/outbox-relay';
+export * from './outbox/event-tables.migration';
+export * from './outbox/trace-carrier';
+export * from './inbox/inbox-consumer';
+export * from './inbox/retry-policy';
+export { DLQ_HEADERS, dlqTopicOf } from './inbox/dead-letter';
+export * from './dlq/dead-letter-replayer';
+export * from './kafka/kafka-client';
+export * from './kafka/topic-provisioner';
+export * from './kafka/events-logger';

@@ -1,0 +1,105 @@
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { RawAvroSchema } from '@kafkajs/confluent-schema-registry/dist/@types';
+import type { EventDefinition } from './event-definition';
+import { subjectOf } from './event-definition';
+
+export class IncompatibleSchemaError extends Error {
+  constructor(
+    readonly subject: string,
+    detail: string,
+  ) {
+    super(
+      `schema registry refused the new schema of ${subject} as incompatible with the registered ` +
+        `versions (BACKWARD compatibility): ${detail}. Add new fields with defaults, or publish ` +
+        `a new event type.`,
+    );
+    this.name = 'IncompatibleSchemaError';
+  }
+}
+
+export class InvalidEventPayloadError extends Error {
+  constructor(type: string, detail: string) {
+    super(`payload of ${type} does not match its schema: ${detail}`);
+    this.name = 'InvalidEventPayloadError';
+  }
+}
+
+export class UnregisteredEventError extends Error {
+  constructor(type: string) {
+    super(`event type ${type} is not registered with the codec; register its catalogue at start`);
+    this.name = 'UnregisteredEventError';
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (error && typeof error === 'object' && 'status' in error) {
+    const status = (error as { status: unknown }).status;
+    return typeof status === 'number' ? status : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Encodes and decodes event payloads through a Confluent-compatible schema registry (Confluent
+ * wire format: magic byte, 4-byte schema id, Avro body), so any Confluent client can read them.
+ */
+export class EventCodec {
+  private readonly registry: SchemaRegistry;
+  private readonly schemaIds = new Map<string, number>();
+
+  constructor(registryUrl: string) {
+    this.registry = new SchemaRegistry({ host: registryUrl, clientId: 'tenantry' });
+  }
+
+  /**
+   * Registers (or finds) each event's schema with BACKWARD compatibility. A breaking change is
+   * refused here, at start, with an IncompatibleSchemaError: never later in production.
+   */
+  async register(definitions: readonly EventDefinition<unknown>[]): Promise<void> {
+    for (const definition of definitions) {
+      const subject = subjectOf(definition);
+      try {
+        const { id } = await this.registry.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(definition.schema) },
+          { subject, compatibility: COMPATIBILITY.BACKWARD },
+        );
+        this.schemaIds.set(definition.type, id);
+      } catch (error) {
+        if (statusOf(error) === 409) {
+          throw new IncompatibleSchemaError(subject, (error as Error).message);
+        }
+        throw error;
+      }
+    }
+  }
+
+  schemaIdOf(definition: EventDefinition<unknown>): number {
+    const id = this.schemaIds.get(definition.type);
+    if (id === undefined) throw new UnregisteredEventError(definition.type);
+    return id;
+  }
+
+  async encode<T>(definition: EventDefinition<T>, data: T): Promise<Buffer> {
+    try {
+      return await this.registry.encode(this.schemaIdOf(definition), data);
+    } catch (error) {
+      if (error instanceof UnregisteredEventError) throw error;
+      throw new InvalidEventPayloadError(definition.type, (error as Error).message);
+    }
+  }
+
+  /** Decodes with the writer's schema, fetched by the id in the wire format (and cached). */
+  async decode(value: Buffer): Promise<unknown> {
+    return this.registry.decode(value);
+  }
+
+  /**
+   * Decodes into the reader's (this code's) schema: Avro schema resolution fills fields the
+   * writer did not know with their defaults and drops fields the reader does not know.
+   */
+  async decodeAs<T>(definition: EventDefinition<T>, value: Buffer): Promise<T> {
+    return (await this.registry.decode(value, {
+      [SchemaType.AVRO]: { readerSchema: definition.schema as unknown as RawAvroSchema },
+    })) as T;
+  }
+}
