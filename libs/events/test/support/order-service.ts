@@ -35,10 +35,7 @@ export class OrderTestService {
   readonly domain = `t${randomBytes(4).toString('hex')}`;
   readonly catalogue = orderCatalogue(this.domain);
   readonly env = testStackEnv();
-  readonly kafka: Kafka = createKafkaClient({
-    clientId: this.domain,
-    brokers: this.env.kafkaBrokers,
-  });
+  readonly kafka: Kafka;
   readonly codec = new EventCodec(this.env.schemaRegistryUrl);
   readonly outbox = new Outbox(this.codec, `/services/${this.domain}-orders`);
   readonly outcomes: { outcome: InboxOutcome; eventId?: string }[] = [];
@@ -52,8 +49,12 @@ export class OrderTestService {
   relay!: OutboxRelay;
   inbox!: InboxConsumer;
 
-  constructor(options: { logger?: EventsLogger } = {}) {
+  constructor(options: { logger?: EventsLogger; kafkaBrokers?: string[] } = {}) {
     this.logger = options.logger ?? silentLogger;
+    this.kafka = createKafkaClient({
+      clientId: this.domain,
+      brokers: options.kafkaBrokers ?? this.env.kafkaBrokers,
+    });
   }
 
   async setUp(): Promise<this> {
