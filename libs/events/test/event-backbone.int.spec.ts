@@ -55,6 +55,9 @@ describe('event backbone: outbox -> Kafka -> inbox', () => {
     );
     expect(await service.ledger(tenant)).toHaveLength(1);
     expect(order.orderId).toBe('once');
+    const inboxMetric =
+      await service.metrics.registry.getSingleMetricAsString('inbox_processed_total');
+    expect(inboxMetric).toMatch(/outcome="duplicate"[^\n]*\s[1-9]/);
   });
 
   it('changes state once when a consumer restarts before committing its offsets', async () => {
@@ -115,6 +118,8 @@ describe('event backbone: outbox -> Kafka -> inbox', () => {
       attempts: 2,
     });
     expect(entries[0]?.reason).toContain('poison note');
+    const dlqMetric = await service.metrics.registry.getSingleMetricAsString('dlq_events_total');
+    expect(dlqMetric).toContain(`topic="${service.catalogue.topic}"`);
     expect((await service.ledger(tenant)).map((row) => row.order_id)).toEqual(['healthy']);
 
     service.poisonFixed = true;

@@ -2,12 +2,16 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 type HttpLabel = 'route' | 'method' | 'status' | 'tenant_class';
 
-/** How an inbox handled one event; `duplicate` means its id was already processed. */
-export type InboxOutcome = 'processed' | 'duplicate' | 'failed' | 'dead_lettered';
+/**
+ * How an inbox handled one event: `duplicate` means its id was already processed, `ignored` that
+ * the consumer has no handler for its type, `failed` one failed attempt (it is retried).
+ */
+export type InboxOutcome = 'processed' | 'duplicate' | 'ignored' | 'failed' | 'dead_lettered';
 
 export const INBOX_OUTCOMES: readonly InboxOutcome[] = [
   'processed',
   'duplicate',
+  'ignored',
   'failed',
   'dead_lettered',
 ];

@@ -3,6 +3,7 @@ import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { TenantTransaction } from '@tenantry/db';
 import { withTenant } from '@tenantry/db';
+import type { InboxOutcome as MetricsInboxOutcome, PlatformMetrics } from '@tenantry/observability';
 import { runWithTenantContext } from '@tenantry/tenancy';
 import type { EventEnvelope, EventMetadata } from '../envelope/event-envelope';
 import { InvalidEnvelopeError, metadataFromHeaders } from '../envelope/event-envelope';
@@ -17,7 +18,8 @@ import { DEFAULT_RETRY_POLICY, isTransientInfrastructureError, retryDelayMs } fr
 
 export type EventHandler<T> = (event: EventEnvelope<T>, tx: TenantTransaction) => Promise<void>;
 
-export type InboxOutcome = 'processed' | 'duplicate' | 'ignored' | 'dead_lettered';
+/** What happened to one message (failed attempts that are retried are counted as `failed`). */
+export type InboxOutcome = Exclude<MetricsInboxOutcome, 'failed'>;
 
 export interface InboxConsumerOptions {
   /** Consumer name: the Kafka group id and the inbox's key; one per service and purpose. */
@@ -31,8 +33,10 @@ export interface InboxConsumerOptions {
   readonly partitionsConsumedConcurrently?: number;
   /** Start from the earliest offset when the group has none yet. */
   readonly fromBeginning?: boolean;
-  /** Called once per message with its outcome (for metrics and tests). */
+  /** Called once per message with its outcome (for tests and extra bookkeeping). */
   readonly onOutcome?: (outcome: InboxOutcome, metadata: EventMetadata | undefined) => void;
+  /** Outcome counts, DLQ counts and consumer lag go here when given. */
+  readonly metrics?: PlatformMetrics;
 }
 
 interface Registration {
@@ -102,6 +106,19 @@ export class InboxConsumer {
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
+    const lag = this.options.metrics?.consumerLag;
+    if (lag) {
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        lag.set(
+          {
+            consumer: this.options.name,
+            topic: payload.topic,
+            partition: String(payload.partition),
+          },
+          Number(payload.offsetLag),
+        );
+      });
+    }
     await consumer.connect();
     await consumer.subscribe({
       topics: this.topics,
@@ -123,6 +140,11 @@ export class InboxConsumer {
     this.dlqProducer = undefined;
   }
 
+  private record(outcome: InboxOutcome, metadata: EventMetadata | undefined): void {
+    this.options.metrics?.inboxProcessedTotal.inc({ consumer: this.options.name, outcome });
+    this.options.onOutcome?.(outcome, metadata);
+  }
+
   private async handleMessage(payload: EachMessagePayload): Promise<void> {
     const { topic, partition, message } = payload;
     let metadata: EventMetadata | undefined;
@@ -133,11 +155,11 @@ export class InboxConsumer {
         metadata = metadataFromHeaders(message.headers);
         const registration = this.registrations.get(metadata.type);
         if (!registration) {
-          this.options.onOutcome?.('ignored', metadata);
+          this.record('ignored', metadata);
           return;
         }
         const outcome = await this.process(registration, metadata, message.value);
-        this.options.onOutcome?.(outcome, metadata);
+        this.record(outcome, metadata);
         return;
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));
@@ -148,6 +170,10 @@ export class InboxConsumer {
           await this.deadLetter(payload, err, attempts, metadata);
           return;
         }
+        this.options.metrics?.inboxProcessedTotal.inc({
+          consumer: this.options.name,
+          outcome: 'failed',
+        });
         const delay = retryDelayMs(this.retry, attempts);
         this.logger.warn('event handling failed; retrying', {
           err,
@@ -269,6 +295,7 @@ export class InboxConsumer {
       tenant_id: metadata?.tenantid,
       attempts,
     });
-    this.options.onOutcome?.('dead_lettered', metadata);
+    this.options.metrics?.dlqEventsTotal.inc({ topic: payload.topic });
+    this.record('dead_lettered', metadata);
   }
 }

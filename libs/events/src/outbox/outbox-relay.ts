@@ -4,6 +4,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { PoolClient } from 'pg';
+import type { PlatformMetrics } from '@tenantry/observability';
 import type { EventsLogger } from '../kafka/events-logger';
 import { silentLogger } from '../kafka/events-logger';
 import { contextFromCarrier } from './trace-carrier';
@@ -20,8 +21,10 @@ export interface OutboxRelayOptions {
   readonly maxBackoffMs?: number;
   /** Published rows older than this are deleted. */
   readonly retainPublishedMs?: number;
-  /** Called after each batch is published (for metrics). */
+  /** Called after each batch is published, with its size. */
   readonly onPublished?: (count: number) => void;
+  /** Published counts per topic and the backlog go here when given. */
+  readonly metrics?: PlatformMetrics;
 }
 
 interface PendingRow {
@@ -114,10 +117,14 @@ export class OutboxRelay {
         failures = 0;
         if (published === this.batchSize) continue;
         await this.cleanup();
+        if (this.options.metrics) this.options.metrics.outboxBacklog.set(await this.backlog());
         await this.sleep(this.pollIntervalMs);
       } catch (error) {
         failures += 1;
         connected = false;
+        if (this.options.metrics) {
+          this.options.metrics.outboxBacklog.set(await this.backlog().catch(() => Number.NaN));
+        }
         await this.producer?.disconnect().catch(() => undefined);
         const delay = Math.min(this.maxBackoffMs, 200 * 2 ** Math.min(failures, 10));
         this.logger.warn('outbox relay could not publish; retrying', {
@@ -178,6 +185,9 @@ export class OutboxRelay {
         [rows.map((row) => row.seq)],
       );
       this.options.onPublished?.(rows.length);
+      for (const [topic, messages] of byTopic) {
+        this.options.metrics?.outboxPublishedTotal.inc({ topic }, messages.length);
+      }
       return rows.length;
     });
   }

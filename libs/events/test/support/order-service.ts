@@ -13,6 +13,8 @@ import {
   provisionTopics,
   silentLogger,
 } from '../../src';
+import type { PlatformMetrics } from '@tenantry/observability';
+import { createMetrics } from '@tenantry/observability';
 import { runWithTenantContext } from '@tenantry/tenancy';
 import type { TestDatabase } from '@tenantry/testing';
 import { createTestDatabase, testStackEnv } from '@tenantry/testing';
@@ -40,6 +42,7 @@ export class OrderTestService {
   readonly outbox = new Outbox(this.codec, `/services/${this.domain}-orders`);
   readonly outcomes: { outcome: InboxOutcome; eventId?: string }[] = [];
   readonly logger: EventsLogger;
+  readonly metrics: PlatformMetrics = createMetrics(`${this.domain}-orders`);
   /** When false, the consumer's handler rejects orders whose note is "poison". */
   poisonFixed = false;
   producerDb!: TestDatabase;
@@ -89,6 +92,7 @@ export class OrderTestService {
       kafka: this.kafka,
       pollIntervalMs: 200,
       logger: this.logger,
+      metrics: this.metrics,
     });
     await this.relay.start();
     await this.startConsumer();
@@ -102,6 +106,7 @@ export class OrderTestService {
       dataSource: this.consumer,
       codec: this.codec,
       logger: this.logger,
+      metrics: this.metrics,
       retry: { attempts: 2, initialDelayMs: 50, maxDelayMs: 100 },
       onOutcome: (outcome, metadata) => this.outcomes.push({ outcome, eventId: metadata?.id }),
     }).on(this.catalogue.orderPlaced, (event, tx) => this.recordOrder(event, tx.manager));
