@@ -1,0 +1,114 @@
+// The one declared description of the local stack: versions, ports per profile, databases and
+// roles. Everything else in deploy/local reads from here.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const CACHE_DIR = path.join(REPO_ROOT, '.cache');
+export const STACK_DIR = path.join(REPO_ROOT, '.stack');
+export const POM = path.join(REPO_ROOT, 'deploy/local/maven/pom.xml');
+
+// Versions fetched from Maven Central (see docs/adr/0001-kafka-version.md). Keep in sync with the
+// defaults in deploy/local/maven/pom.xml; they are passed to mvn with -D so these win.
+export const VERSIONS = {
+  kafka: '4.4.0',
+  apicurio: '3.3.3',
+  zipkin: '3.6.1',
+};
+
+// Minimum Java feature release per JVM component (class file versions of the jars).
+export const MIN_JAVA = { kafka: 17, registry: 21, zipkin: 17 };
+export const EXTRA_JDKS = ['/usr/lib/jvm/temurin-25-jdk-amd64'];
+
+// The platform's services that own a database. For each: database `<name>`, owner role
+// `<name>_owner` (owns the database, runs migrations), application role `<name>_app` (LOGIN,
+// not superuser, not owner, NOBYPASSRLS; gets table rights from the owner's default privileges).
+export const DATA_SERVICES = ['identity', 'authorization', 'billing', 'reporting'];
+
+/** Local-development passwords: the role name. Never used outside a developer machine / CI. */
+export const passwordFor = (role) => role;
+
+export const DATABASES = [
+  ...DATA_SERVICES.map((name) => ({ name, owner: `${name}_owner`, app: `${name}_app` })),
+  // Apicurio Registry keeps its schemas here; it creates its own tables as the owner.
+  { name: 'registry', owner: 'registry', app: null },
+];
+
+// Superuser of the embedded PostgreSQL cluster.
+export const PG_SUPERUSER = { user: 'postgres', password: 'postgres' };
+
+// Ports per profile. Override with env PLATFORM_<KEY> (any profile) or
+// PLATFORM_<PROFILE>_<KEY> (that profile only), e.g. PLATFORM_KAFKA_PORT, PLATFORM_TEST_PG_PORT.
+export const PROFILE_DEFAULTS = {
+  dev: {
+    PG_PORT: 5433,
+    KAFKA_PORT: 9092,
+    KAFKA_CONTROLLER_PORT: 9093,
+    REGISTRY_PORT: 8081,
+    REGISTRY_MANAGEMENT_PORT: 9081,
+    ZIPKIN_PORT: 9411,
+  },
+  test: {
+    PG_PORT: 15433,
+    KAFKA_PORT: 19092,
+    KAFKA_CONTROLLER_PORT: 19093,
+    REGISTRY_PORT: 18081,
+    REGISTRY_MANAGEMENT_PORT: 19081,
+    ZIPKIN_PORT: 19411,
+  },
+};
+
+// Heap sizes: modest, this is a laptop/CI stack.
+export const JVM_OPTS = {
+  kafka: ['-Xms128m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20'],
+  registry: ['-Xms64m', '-Xmx384m', '-XX:+UseSerialGC'],
+  zipkin: ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC'],
+};
+
+// Seconds to wait for each component to answer.
+export const START_TIMEOUT_S = { postgres: 60, kafka: 120, registry: 240, zipkin: 120 };
+
+// Compatibility rule the schema registry enforces globally.
+export const REGISTRY_COMPATIBILITY = 'BACKWARD';
+
+// Hook for later issues: the platform's own services that `start` brings up after the
+// infrastructure, e.g. { name: 'gateway', cmd: ['node', 'services/gateway/dist/main.js'],
+// env: (ctx) => ({ ... }), health: 'http://127.0.0.1:8080/health' }. Empty for now.
+export const SERVICES = [];
+
+function envNum(profile, key) {
+  const specific = process.env[`PLATFORM_${profile.toUpperCase()}_${key}`];
+  const generic = process.env[`PLATFORM_${key}`];
+  const v = specific ?? generic;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535)
+    throw new Error(`invalid port in env for ${key}: ${v}`);
+  return n;
+}
+
+function envStr(profile, key) {
+  return (
+    process.env[`PLATFORM_${profile.toUpperCase()}_${key}`] ||
+    process.env[`PLATFORM_${key}`] ||
+    undefined
+  );
+}
+
+/** Resolved settings of one profile (ports, folders, external database). */
+export function profileConfig(profile = 'dev') {
+  if (!/^[a-z0-9][a-z0-9_-]*$/i.test(profile)) throw new Error(`invalid profile name: ${profile}`);
+  const base = PROFILE_DEFAULTS[profile] ?? PROFILE_DEFAULTS.dev;
+  const ports = {};
+  for (const key of Object.keys(PROFILE_DEFAULTS.dev))
+    ports[key] = envNum(profile, key) ?? base[key];
+  const dir = path.join(STACK_DIR, profile);
+  return {
+    profile,
+    dir,
+    logDir: path.join(dir, 'logs'),
+    pidDir: path.join(dir, 'pids'),
+    ports,
+    externalDatabaseAdminUrl: envStr(profile, 'DATABASE_ADMIN_URL'),
+  };
+}

@@ -1,0 +1,293 @@
+// Orchestrates the local stack of one profile: start (idempotent), stop, status.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DATABASES, SERVICES, profileConfig, START_TIMEOUT_S } from './stack-config.mjs';
+import { ensureArtifacts } from './fetch.mjs';
+import { log, logFile, runningPid, startDetached, stopProcess, waitUntil } from './proc.mjs';
+import {
+  adminUrl,
+  provision,
+  redact,
+  roleUrl,
+  startPostgres,
+  stopPostgres,
+  waitPostgres,
+} from './postgres.mjs';
+import { brokers, kafkaAnswers, startKafka, stopKafka, waitKafka } from './kafka.mjs';
+import {
+  ccompatUrl,
+  ensureCompatibility,
+  registryUrl,
+  startRegistry,
+  stopRegistry,
+  waitRegistry,
+} from './registry.mjs';
+import { startZipkin, stopZipkin, waitZipkin, zipkinUrl } from './zipkin.mjs';
+
+export const COMPONENTS = ['postgres', 'kafka', 'registry', 'zipkin'];
+
+function stateFile(cfg) {
+  return path.join(cfg.dir, 'stack.json');
+}
+
+/** Addresses of a profile's stack, as written by the last successful start. */
+export function readState(profile = 'dev') {
+  try {
+    return JSON.parse(fs.readFileSync(stateFile(profileConfig(profile)), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function addresses(cfg, enabled) {
+  return {
+    profile: cfg.profile,
+    kafkaBrokers: brokers(cfg),
+    schemaRegistryUrl: ccompatUrl(cfg),
+    registryUrl: registryUrl(cfg),
+    databaseAdminUrl: adminUrl(cfg),
+    databases: Object.fromEntries(
+      DATABASES.map((d) => [
+        d.name,
+        {
+          ownerUrl: roleUrl(cfg, d.owner, d.name),
+          ...(d.app ? { appUrl: roleUrl(cfg, d.app, d.name) } : {}),
+        },
+      ]),
+    ),
+    zipkinUrl: enabled.has('zipkin') ? zipkinUrl(cfg) : null,
+    externalDatabase: Boolean(cfg.externalDatabaseAdminUrl),
+  };
+}
+
+const fmt = (s) => `${s.toFixed(1)}s`;
+
+/**
+ * Starts the profile's stack; pieces already running (pid file + live process) are left alone.
+ * On failure, stops what this call started and rethrows.
+ */
+export async function start({ profile = 'dev', without = [] } = {}) {
+  const t0 = Date.now();
+  const cfg = profileConfig(profile);
+  const enabled = new Set(COMPONENTS.filter((c) => !without.includes(c)));
+  fs.mkdirSync(cfg.dir, { recursive: true });
+  log(
+    `profile ${profile}: ${[...enabled].join(', ')} (state in ${path.relative(process.cwd(), cfg.dir) || cfg.dir})`,
+  );
+
+  const jars = [];
+  if (enabled.has('kafka')) jars.push('kafka');
+  if (enabled.has('registry')) jars.push('apicurio');
+  if (enabled.has('zipkin')) jars.push('zipkin');
+  ensureArtifacts(jars);
+
+  const startedNow = [];
+  const timings = {};
+  const track = (name, res) => {
+    if (res.started) startedNow.push(name);
+    return { ...res, at: Date.now() };
+  };
+  // Seconds from spawning a piece to its first good answer (null when it was already running).
+  const took = (res) => (res.started ? (Date.now() - res.at) / 1000 : null);
+  try {
+    // Independent pieces first, in parallel: PostgreSQL, Kafka, Zipkin.
+    const pgRes =
+      enabled.has('postgres') || enabled.has('registry')
+        ? track('postgres', await startPostgres(cfg))
+        : null;
+    const kafkaRes = enabled.has('kafka') ? track('kafka', await startKafka(cfg)) : null;
+    const zipkinRes = enabled.has('zipkin') ? track('zipkin', await startZipkin(cfg)) : null;
+
+    const waits = [];
+    if (kafkaRes)
+      waits.push(waitKafka(cfg, kafkaRes.pid).then(() => (timings.kafka = took(kafkaRes))));
+    if (zipkinRes)
+      waits.push(waitZipkin(cfg, zipkinRes.pid).then(() => (timings.zipkin = took(zipkinRes))));
+
+    if (pgRes) {
+      await waitPostgres(cfg, pgRes.pid);
+      timings.postgres = took(pgRes);
+      await provision(cfg);
+    }
+    if (enabled.has('registry')) {
+      const regRes = track('registry', await startRegistry(cfg));
+      waits.push(
+        waitRegistry(cfg, regRes.pid).then(async () => {
+          timings.registry = took(regRes);
+          await ensureCompatibility(cfg);
+        }),
+      );
+    }
+    const results = await Promise.allSettled(waits);
+    const failed = results.filter((r) => r.status === 'rejected');
+    if (failed.length)
+      throw new Error(failed.map((r) => r.reason?.message ?? String(r.reason)).join('\n\n'));
+
+    const addr = addresses(cfg, enabled);
+    await startServices(cfg, addr);
+
+    for (const [name, s] of Object.entries(timings)) {
+      if (s !== null && s !== undefined) log(`${name} answered ${fmt(s)} after its start`);
+    }
+    const lastStart = {
+      at: new Date().toISOString(),
+      started: startedNow,
+      secondsToAnswer: timings,
+    };
+    fs.writeFileSync(stateFile(cfg), `${JSON.stringify({ ...addr, lastStart }, null, 2)}\n`);
+    printAddresses(addr, enabled);
+    log(`stack ${profile} ready in ${fmt((Date.now() - t0) / 1000)}`);
+    return addr;
+  } catch (e) {
+    if (startedNow.length) {
+      log(`start failed; stopping what this run started: ${startedNow.join(', ')}`);
+      await stop({ profile, only: startedNow }).catch(() => {});
+    }
+    throw e;
+  }
+}
+
+function printAddresses(addr, enabled) {
+  const lines = [
+    '',
+    `  Stack "${addr.profile}" is up:`,
+    `    PostgreSQL (admin)  ${redact(addr.databaseAdminUrl)}${addr.externalDatabase ? '  (external)' : ''}`,
+  ];
+  for (const [db, urls] of Object.entries(addr.databases)) {
+    lines.push(
+      `      ${db.padEnd(14)} owner ${redact(urls.ownerUrl)}${urls.appUrl ? `  app ${redact(urls.appUrl)}` : ''}`,
+    );
+  }
+  if (enabled.has('kafka')) lines.push(`    Kafka               ${addr.kafkaBrokers.join(',')}`);
+  if (enabled.has('registry'))
+    lines.push(
+      `    Schema registry     ${addr.schemaRegistryUrl}  (Apicurio UI/API ${addr.registryUrl})`,
+    );
+  if (addr.zipkinUrl) lines.push(`    Zipkin              ${addr.zipkinUrl}`);
+  lines.push(
+    '',
+    '  Environment for tests and services:',
+    `    KAFKA_BROKERS=${addr.kafkaBrokers.join(',')}`,
+    `    SCHEMA_REGISTRY_URL=${addr.schemaRegistryUrl}`,
+    `    DATABASE_ADMIN_URL=${addr.databaseAdminUrl}`,
+    '',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Hook for the platform's own services (SERVICES in stack-config.mjs, empty for now). Each entry:
+ * { name, cmd: [bin, ...args], env?: (addr) => object, health?: url, cwd? }.
+ */
+async function startServices(cfg, addr) {
+  for (const svc of SERVICES) {
+    const running = runningPid(cfg, `svc-${svc.name}`);
+    if (running) {
+      log(`${svc.name} already running (pid ${running})`);
+      continue;
+    }
+    const [bin, ...args] = svc.cmd;
+    const env = { ...process.env, ...(svc.env ? svc.env(addr) : {}) };
+    const pid = startDetached(cfg, `svc-${svc.name}`, bin, args, {
+      cwd: svc.cwd,
+      env,
+      marker: args.join(' '),
+    });
+    log(`${svc.name} starting (pid ${pid})`);
+    if (svc.health) {
+      await waitUntil(cfg, `svc-${svc.name}`, async () => (await fetch(svc.health)).ok, {
+        timeoutS: START_TIMEOUT_S.registry,
+        pid,
+      });
+    }
+  }
+}
+
+/** Stops what this profile's pid files name, services first, PostgreSQL last. */
+export async function stop({ profile = 'dev', only } = {}) {
+  const cfg = profileConfig(profile);
+  let any = false;
+  for (const svc of [...SERVICES].reverse())
+    any = (await stopProcess(cfg, `svc-${svc.name}`)) || any;
+  const want = (c) => !only || only.includes(c);
+  // The registry before PostgreSQL (it holds connections), Kafka and Zipkin in parallel.
+  const first = await Promise.all([
+    want('zipkin') ? stopZipkin(cfg) : false,
+    want('registry') ? stopRegistry(cfg) : false,
+    want('kafka') ? stopKafka(cfg) : false,
+  ]);
+  any = first.some(Boolean) || any;
+  if (want('postgres')) any = (await stopPostgres(cfg)) || any;
+  log(any ? `stack ${profile} stopped` : `nothing of stack ${profile} was running`);
+  return any;
+}
+
+async function probe(fn) {
+  try {
+    return (await Promise.race([
+      fn(),
+      new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000)),
+    ]))
+      ? 'answers'
+      : 'does not answer';
+  } catch (e) {
+    return `does not answer (${e.message})`;
+  }
+}
+
+export async function status({ profile = 'dev' } = {}) {
+  const cfg = profileConfig(profile);
+  const state = readState(profile);
+  const rows = [];
+  const probes = {
+    postgres: async () => {
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({
+        connectionString: state?.databaseAdminUrl ?? adminUrl(cfg),
+        connectionTimeoutMillis: 2000,
+      });
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        return true;
+      } finally {
+        await c.end().catch(() => {});
+      }
+    },
+    kafka: () => kafkaAnswers(state?.kafkaBrokers ?? brokers(cfg)),
+    registry: async () =>
+      (await fetch(`${state?.schemaRegistryUrl ?? ccompatUrl(cfg)}/subjects`)).ok,
+    zipkin: async () => (await fetch(`${state?.zipkinUrl ?? zipkinUrl(cfg)}/health`)).ok,
+  };
+  const where = {
+    postgres: redact(state?.databaseAdminUrl ?? adminUrl(cfg)),
+    kafka: (state?.kafkaBrokers ?? brokers(cfg)).join(','),
+    registry: state?.schemaRegistryUrl ?? ccompatUrl(cfg),
+    zipkin: state?.zipkinUrl ?? zipkinUrl(cfg),
+  };
+  let running = 0;
+  for (const c of COMPONENTS) {
+    const pid = runningPid(cfg, c);
+    if (c === 'postgres' && cfg.externalDatabaseAdminUrl) {
+      rows.push([c, 'external', where[c], await probe(probes[c])]);
+      continue;
+    }
+    if (pid) running++;
+    rows.push([
+      c,
+      pid ? `running (pid ${pid})` : 'stopped',
+      where[c],
+      pid ? await probe(probes[c]) : '',
+    ]);
+  }
+  for (const svc of SERVICES) {
+    const pid = runningPid(cfg, `svc-${svc.name}`);
+    if (pid) running++;
+    rows.push([svc.name, pid ? `running (pid ${pid})` : 'stopped', svc.health ?? '', '']);
+  }
+  process.stdout.write(`Stack "${profile}" (${cfg.dir}):\n`);
+  for (const r of rows)
+    process.stdout.write(`  ${r[0].padEnd(10)} ${r[1].padEnd(22)} ${r[2].padEnd(48)} ${r[3]}\n`);
+  process.stdout.write(`  logs: ${path.dirname(logFile(cfg, 'x'))}/\n`);
+  return running;
+}
