@@ -10,3 +10,4 @@ export * from './send-problem';
 export * from './start-http-server';
 export * from './validate-request';
 export * from './validation-problem';
+export * from './api-routes';

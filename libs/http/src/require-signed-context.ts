@@ -1,3 +1,4 @@
+import { match } from 'path-to-regexp';
 import type { Request, RequestHandler } from 'express';
 import {
   CONTEXT_HEADERS,
@@ -36,16 +37,26 @@ function disagreeingHeader(req: Request, context: TenantContext): string | undef
 }
 
 /**
+ * Matches request paths against public path patterns: exact paths, or express-style patterns
+ * with `:param` segments (`/v1/invitations/:token/accept`).
+ */
+export function publicPathMatcher(patterns: readonly string[]): (path: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.includes(':')));
+  const matchers = patterns.filter((p) => p.includes(':')).map((p) => match(p));
+  return (path) => exact.has(path) || matchers.some((m) => m(path) !== false);
+}
+
+/**
  * Refuses any request without a valid context token from the gateway (401), and runs the rest of
  * the chain inside that context, so handlers, logs and queries see the verified tenant and actor.
  */
 export function requireSignedContext(options: RequireSignedContextOptions): RequestHandler {
   const { keys, audience, logger } = options;
   if (keys.length === 0) throw new Error('requireSignedContext needs at least one key');
-  const publicPaths = new Set(options.publicPaths ?? []);
+  const isPublic = publicPathMatcher(options.publicPaths ?? []);
 
   return async (req, res, next) => {
-    if (publicPaths.has(req.path)) {
+    if (isPublic(req.path)) {
       next();
       return;
     }

@@ -1,0 +1,81 @@
+import express from 'express';
+import request from 'supertest';
+import { z } from 'zod';
+import { ApiRoutes } from './api-routes';
+import { errorHandler } from './error-handler';
+
+const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined };
+
+function buildRoutes(): ApiRoutes {
+  return new ApiRoutes({ title: 'things', version: '1' })
+    .add(
+      {
+        method: 'post',
+        path: '/v1/things/:thingId/parts',
+        summary: 'Add a part',
+        permission: 'things:write',
+        params: z.strictObject({ thingId: z.uuid() }),
+        body: z.strictObject({ name: z.string().min(1), count: z.number().int().default(1) }),
+        responses: {
+          201: { description: 'Added', schema: z.object({ id: z.string() }) },
+          404: { description: 'No such thing' },
+        },
+      },
+      async ({ params, body }, _req, res) => {
+        res.status(201).json({ id: `${params.thingId}/${body.name}/${body.count}` });
+      },
+    )
+    .add(
+      {
+        method: 'get',
+        path: '/v1/status',
+        summary: 'Status',
+        permission: 'public',
+        responses: { 200: { description: 'Up' } },
+      },
+      async (_input, _req, res) => {
+        res.json({ ok: true });
+      },
+    );
+}
+
+describe('ApiRoutes', () => {
+  const routes = buildRoutes();
+  const app = express();
+  app.use(express.json());
+  routes.mount(app);
+  app.use(errorHandler({ logger: quiet }));
+
+  it('validates params and body and hands the handler typed input', async () => {
+    const id = '6f1c1f4e-8d1a-4b43-9a43-0b0f5d2b7a10';
+    const ok = await request(app).post(`/v1/things/${id}/parts`).send({ name: 'wheel' });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toEqual({ id: `${id}/wheel/1` });
+    const badParam = await request(app).post('/v1/things/not-a-uuid/parts').send({ name: 'x' });
+    expect(badParam.status).toBe(400);
+    const unknownField = await request(app)
+      .post(`/v1/things/${id}/parts`)
+      .send({ name: 'x', admin: true });
+    expect(unknownField.status).toBe(400);
+  });
+
+  it('describes itself as OpenAPI 3.1 with permissions, and lists its public paths', () => {
+    const doc = routes.openApi() as {
+      openapi: string;
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    const op = doc.paths['/v1/things/{thingId}/parts']?.post;
+    expect(op?.['x-permission']).toBe('things:write');
+    expect(op?.parameters).toEqual([
+      expect.objectContaining({ name: 'thingId', in: 'path', required: true }),
+    ]);
+    expect(JSON.stringify(op?.requestBody)).toContain('"additionalProperties":false');
+    expect(routes.publicPaths()).toEqual(['/v1/status']);
+    expect(routes.summaries()).toContainEqual({
+      method: 'post',
+      path: '/v1/things/:thingId/parts',
+      permission: 'things:write',
+    });
+  });
+});
