@@ -23,7 +23,8 @@ export const EXTRA_JDKS = ['/usr/lib/jvm/temurin-25-jdk-amd64'];
 // The platform's services that own a database. For each: database `<name>`, owner role
 // `<name>_owner` (owns the database, runs migrations), application role `<name>_app` (LOGIN,
 // not superuser, not owner, NOBYPASSRLS; gets table rights from the owner's default privileges).
-export const DATA_SERVICES = ['identity', 'authorization', 'billing', 'reporting'];
+// The gateway's database holds only its outbox (usage events).
+export const DATA_SERVICES = ['identity', 'authorization', 'billing', 'reporting', 'gateway'];
 
 /** Local-development passwords: the role name. Never used outside a developer machine / CI. */
 export const passwordFor = (role) => role;
