@@ -41,6 +41,16 @@ ALTER DATABASE "reporting" OWNER TO "reporting_owner";
 REVOKE ALL ON DATABASE "reporting" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE "reporting" TO "reporting_app";
 
+-- gateway
+SELECT format('CREATE ROLE %I', 'gateway_owner') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gateway_owner')\gexec
+ALTER ROLE "gateway_owner" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD 'gateway_owner';
+SELECT format('CREATE ROLE %I', 'gateway_app') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gateway_app')\gexec
+ALTER ROLE "gateway_app" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD 'gateway_app';
+SELECT 'CREATE DATABASE "gateway" OWNER "gateway_owner" TEMPLATE template0 ENCODING ''UTF8''' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'gateway')\gexec
+ALTER DATABASE "gateway" OWNER TO "gateway_owner";
+REVOKE ALL ON DATABASE "gateway" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE "gateway" TO "gateway_app";
+
 -- registry
 SELECT format('CREATE ROLE %I', 'registry') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'registry')\gexec
 ALTER ROLE "registry" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD 'registry';
@@ -67,6 +77,11 @@ GRANT USAGE ON SCHEMA public TO "billing_app";
 ALTER SCHEMA public OWNER TO "reporting_owner";
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO "reporting_app";
+
+\connect gateway
+ALTER SCHEMA public OWNER TO "gateway_owner";
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO "gateway_app";
 
 \connect registry
 ALTER SCHEMA public OWNER TO "registry";
