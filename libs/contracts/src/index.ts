@@ -1,3 +1,5 @@
 // The platform's published language: topics and the typed event catalogue of every service.
 // Services import each other's events from here, never from each other.
 export * from './platform-topics';
+export * from './identity/identity-events';
+export * from './gateway/gateway-events';
