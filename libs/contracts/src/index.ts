@@ -3,3 +3,4 @@
 export * from './platform-topics';
 export * from './identity/identity-events';
 export * from './gateway/gateway-events';
+export * from './authorization/authorization-events';
