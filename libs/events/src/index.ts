@@ -12,3 +12,4 @@ export * from './dlq/dead-letter-replayer';
 export * from './kafka/kafka-client';
 export * from './kafka/topic-provisioner';
 export * from './kafka/events-logger';
+export * from './kafka/kafka-readiness-check';

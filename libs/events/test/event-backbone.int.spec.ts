@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeadLetterReplayer } from '../src';
+import { DeadLetterReplayer, OutboxRelay } from '../src';
 import { waitFor } from '@tenantry/testing';
 import { OrderTestService } from './support/order-service';
 
@@ -35,6 +35,39 @@ describe('event backbone: outbox -> Kafka -> inbox', () => {
       [tenant],
     );
     expect(outboxRows.n).toBe(2);
+  });
+
+  it('keeps per-key order and publishes each event once with two relays on one outbox', async () => {
+    const tenant = `tenant-${randomUUID()}`;
+    const second = new OutboxRelay({
+      dataSource: service.producer,
+      kafka: service.kafka,
+      pollIntervalMs: 50,
+      batchSize: 7,
+    });
+    await second.start();
+    try {
+      const duplicatesBefore = service.outcomes.filter((o) => o.outcome === 'duplicate').length;
+      for (let sequence = 1; sequence <= 40; sequence += 1) {
+        await service.placeOrder(
+          tenant,
+          { orderId: `o-${sequence}`, totalCents: sequence },
+          { key: `${tenant}:one-cart` },
+        );
+      }
+      const ledger = await waitFor('all 40 orders', async () => {
+        const rows = await service.ledger(tenant);
+        return rows.length >= 40 ? rows : undefined;
+      });
+      expect(ledger.map((row) => Number(row.total_cents))).toEqual(
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      );
+      expect(service.outcomes.filter((o) => o.outcome === 'duplicate').length).toBe(
+        duplicatesBefore,
+      );
+    } finally {
+      await second.stop();
+    }
   });
 
   it('changes state once when the same event is delivered again', async () => {
