@@ -1,0 +1,92 @@
+/**
+ * Runs the event benchmarks against one stack and prints their ratios.
+ *
+ *   npm run bench
+ *
+ * Addresses come from KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_ADMIN_URL when all three are
+ * set; otherwise the private `bench` profile of the local stack is started (and stopped again at
+ * the end, unless BENCH_KEEP_STACK=1). Sizes: BENCH_OUTBOX_ROWS (100000), BENCH_INBOX_EVENTS
+ * (20000), BENCH_RELAY_BATCH_SIZES (500), BENCH_PARTITIONS (3). BENCH_ONLY=outbox|inbox runs one.
+ * Every benchmark creates its own databases, topics and subjects and removes them again.
+ */
+import 'reflect-metadata';
+import os from 'node:os';
+import type { InboxBenchResult } from './inbox-consumer.bench';
+import { inboxOptionsFromEnv, inboxTable, runInboxConsumerBench } from './inbox-consumer.bench';
+import type { OutboxBenchResult } from './outbox-relay.bench';
+import { outboxOptionsFromEnv, outboxTable, runOutboxRelayBench } from './outbox-relay.bench';
+import { fmtRate, fmtRatio, table } from './support/bench-kit';
+import { acquireStack } from './support/stack';
+
+/** Targets of the ratios: below them the run still passes, the summary says so. */
+const TARGETS = { outbox: 0.5, inbox: 0.3 };
+
+async function main(): Promise<number> {
+  const only = process.env.BENCH_ONLY;
+  if (only && only !== 'outbox' && only !== 'inbox') throw new Error('BENCH_ONLY: outbox or inbox');
+  const outboxOptions = outboxOptionsFromEnv();
+  const inboxOptions = inboxOptionsFromEnv();
+  const stack = await acquireStack();
+  let stopping = false;
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`[bench] ${signal}: stopping the stack (databases of a cut run may remain)`);
+    stack.release().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+
+  let outbox: OutboxBenchResult[] = [];
+  let inbox: InboxBenchResult | undefined;
+  const started = Date.now();
+  try {
+    console.error(
+      `[bench] stack: ${stack.origin} (Kafka ${stack.kafkaBrokers.join(',')}); ` +
+        `${os.cpus().length} cores, Node ${process.version}`,
+    );
+    if (only !== 'inbox') outbox = await runOutboxRelayBench(stack, outboxOptions);
+    if (only !== 'outbox') inbox = await runInboxConsumerBench(stack, inboxOptions);
+  } finally {
+    await stack.release();
+  }
+
+  const out: string[] = [''];
+  if (outbox.length > 0) out.push(outboxTable(outbox), '');
+  if (inbox) out.push(inboxTable(inbox), '');
+  const summary: string[][] = [];
+  for (const r of outbox) {
+    summary.push([
+      `outbox relay / raw producer (batch ${r.batchSize})`,
+      `${fmtRate(r.relayRowsPerSecond)} / ${fmtRate(r.baselineMessagesPerSecond)}`,
+      fmtRatio(r.ratio),
+      `>= ${TARGETS.outbox}`,
+      r.ratio >= TARGETS.outbox ? 'met' : 'BELOW',
+    ]);
+  }
+  if (inbox) {
+    summary.push([
+      'InboxConsumer / raw consumer',
+      `${fmtRate(inbox.inbox.eventsPerSecond)} / ${fmtRate(inbox.baselineEventsPerSecond)}`,
+      fmtRatio(inbox.inbox.ratio),
+      `>= ${TARGETS.inbox}`,
+      inbox.inbox.ratio >= TARGETS.inbox ? 'met' : 'BELOW',
+    ]);
+  }
+  out.push(table(['summary', 'per second', 'ratio', 'target', ''], summary));
+  out.push(
+    '',
+    `${os.cpus().length} cores, ${stack.origin}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
+  console.log(out.join('\n'));
+  // Ratios are reported, not enforced: a benchmark run fails only when something broke.
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
