@@ -378,7 +378,7 @@ export async function runInboxConsumerBench(
     const rawBefore = await step('raw kafkajs (before)', 'eachMessage, no database', () =>
       rawConsume(kafka, topic, group('raw-a'), options.events, options.timeoutMs, countEach),
     );
-    const inbox = await step('InboxConsumer (defaults)', 'one tenant tx per event', () =>
+    const inbox = await step('InboxConsumer (defaults)', 'eachBatch, one tx per tenant group', () =>
       inboxConsume(kafka, dataSource, codec, definition, group('inbox'), options),
     );
     if (options.diagnostics) {

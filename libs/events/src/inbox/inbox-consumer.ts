@@ -1,12 +1,12 @@
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { TenantTransaction } from '@tenantry/db';
 import { withTenant } from '@tenantry/db';
 import type { InboxOutcome as MetricsInboxOutcome, PlatformMetrics } from '@tenantry/observability';
 import { runWithTenantContext } from '@tenantry/tenancy';
 import type { EventEnvelope, EventMetadata } from '../envelope/event-envelope';
-import { InvalidEnvelopeError, metadataFromHeaders } from '../envelope/event-envelope';
+import { metadataFromHeaders } from '../envelope/event-envelope';
 import type { EventCodec } from '../schema/event-codec';
 import type { EventDefinition } from '../schema/event-definition';
 import type { EventsLogger } from '../kafka/events-logger';
@@ -29,8 +29,14 @@ export interface InboxConsumerOptions {
   readonly codec: EventCodec;
   readonly logger?: EventsLogger;
   readonly retry?: RetryPolicy;
-  /** Partitions handled in parallel (order is kept within each partition). */
+  /** Partitions handled in parallel (order is kept within each partition). Default 3. */
   readonly partitionsConsumedConcurrently?: number;
+  /**
+   * Events of one tenant handled in one transaction (default 100). A failure in the group rolls
+   * it back and its events are handled one by one, so only the bad one is retried or
+   * dead-lettered.
+   */
+  readonly maxEventsPerTransaction?: number;
   /** Start from the earliest offset when the group has none yet. */
   readonly fromBeginning?: boolean;
   /** Called once per message with its outcome (for tests and extra bookkeeping). */
@@ -43,6 +49,23 @@ interface Registration {
   readonly definition: EventDefinition<unknown>;
   readonly handler: EventHandler<unknown>;
 }
+
+interface ReadyEvent {
+  readonly kind: 'ready';
+  readonly message: KafkaMessage;
+  readonly metadata: EventMetadata;
+  readonly registration: Registration;
+  readonly envelope: EventEnvelope<unknown>;
+}
+
+type Prepared =
+  | ReadyEvent
+  | { readonly kind: 'ignored'; readonly metadata: EventMetadata }
+  | {
+      readonly kind: 'poison';
+      readonly metadata: EventMetadata | undefined;
+      readonly error: Error;
+    };
 
 class PoisonEventError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -126,8 +149,9 @@ export class InboxConsumer {
     });
     await consumer.run({
       autoCommit: true,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachMessage: (payload) => this.handleMessage(payload),
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => this.handleBatch(payload),
     });
   }
 
@@ -145,29 +169,103 @@ export class InboxConsumer {
     this.options.onOutcome?.(outcome, metadata);
   }
 
-  private async handleMessage(payload: EachMessagePayload): Promise<void> {
-    const { topic, partition, message } = payload;
+  /**
+   * A fetched batch of one partition, in order, in chunks: each chunk's events are grouped by
+   * tenant and each group is handled in one transaction; offsets are resolved after the chunk.
+   */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const size = this.options.maxEventsPerTransaction ?? 100;
+    for (let start = 0; start < batch.messages.length; start += size) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const chunk = batch.messages.slice(start, start + size);
+      await this.handleChunk(batch.topic, batch.partition, chunk, payload.heartbeat);
+      const last = chunk[chunk.length - 1];
+      if (last) payload.resolveOffset(last.offset);
+      await payload.commitOffsetsIfNecessary();
+      await payload.heartbeat();
+    }
+  }
+
+  private async handleChunk(
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const byTenant = new Map<string, ReadyEvent[]>();
+    for (const message of messages) {
+      const prepared = await this.prepare(message);
+      if (prepared.kind === 'ignored') {
+        this.record('ignored', prepared.metadata);
+      } else if (prepared.kind === 'poison') {
+        await this.deadLetter(topic, partition, message, prepared.error, 1, prepared.metadata);
+      } else {
+        const group = byTenant.get(prepared.metadata.tenantid) ?? [];
+        group.push(prepared);
+        byTenant.set(prepared.metadata.tenantid, group);
+      }
+    }
+    for (const group of byTenant.values()) {
+      try {
+        const outcomes = await this.processGroup(group);
+        group.forEach((event, i) => this.record(outcomes[i] ?? 'processed', event.metadata));
+      } catch {
+        // One of them failed: handle each alone, with retries and the DLQ for the one that fails.
+        for (const event of group) {
+          await this.handleAlone(topic, partition, event, heartbeat);
+        }
+      }
+    }
+  }
+
+  /** Envelope, handler and payload of one message, or why it cannot be handled at all. */
+  private async prepare(message: KafkaMessage): Promise<Prepared> {
     let metadata: EventMetadata | undefined;
+    try {
+      metadata = metadataFromHeaders(message.headers);
+      const registration = this.registrations.get(metadata.type);
+      if (!registration) return { kind: 'ignored', metadata };
+      if (!message.value) throw new PoisonEventError('event has no payload');
+      let data: unknown;
+      try {
+        data = await this.options.codec.decodeAs(registration.definition, message.value);
+      } catch (error) {
+        throw new PoisonEventError(`payload cannot be decoded: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      return { kind: 'ready', message, metadata, registration, envelope: { ...metadata, data } };
+    } catch (error) {
+      return {
+        kind: 'poison',
+        metadata,
+        error: error instanceof Error ? error : new Error(String(error)),
+      };
+    }
+  }
+
+  /** One event in its own transaction, retried with backoff, then dead-lettered. */
+  private async handleAlone(
+    topic: string,
+    partition: number,
+    event: ReadyEvent,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const { message, metadata } = event;
     let attempts = 0;
     for (;;) {
       attempts += 1;
       try {
-        metadata = metadataFromHeaders(message.headers);
-        const registration = this.registrations.get(metadata.type);
-        if (!registration) {
-          this.record('ignored', metadata);
-          return;
-        }
-        const outcome = await this.process(registration, metadata, message.value);
-        this.record(outcome, metadata);
+        const [outcome] = await this.processGroup([event]);
+        this.record(outcome ?? 'processed', metadata);
         return;
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));
-        const poison = err instanceof InvalidEnvelopeError || err instanceof PoisonEventError;
         const transient = isTransientInfrastructureError(err);
         if (this.stopping) throw new ConsumerStoppingError();
-        if (poison || (!transient && attempts >= this.retry.attempts)) {
-          await this.deadLetter(payload, err, attempts, metadata);
+        if (!transient && attempts >= this.retry.attempts) {
+          await this.deadLetter(topic, partition, message, err, attempts, metadata);
           return;
         }
         this.options.metrics?.inboxProcessedTotal.inc({
@@ -181,38 +279,59 @@ export class InboxConsumer {
           topic,
           partition,
           offset: message.offset,
-          event_id: metadata?.id,
-          event_type: metadata?.type,
+          event_id: metadata.id,
+          event_type: metadata.type,
+          tenant_id: metadata.tenantid,
           attempt: attempts,
           retry_in_ms: delay,
         });
         await new Promise((resolve) => setTimeout(resolve, delay));
         // Keep the group membership alive through a long retry.
-        await payload.heartbeat();
+        await heartbeat();
       }
     }
   }
 
-  private async process(
-    registration: Registration,
-    metadata: EventMetadata,
-    value: Buffer | null,
-  ): Promise<InboxOutcome> {
-    if (!value) throw new PoisonEventError('event has no payload');
-    let data: unknown;
-    try {
-      data = await this.options.codec.decodeAs(registration.definition, value);
-    } catch (error) {
-      throw new PoisonEventError(`payload cannot be decoded: ${(error as Error).message}`, {
-        cause: error,
+  /**
+   * One tenant transaction: records every event of the group in the inbox in one statement, then
+   * runs the handler of each event that was not there yet, in order, each inside its own tenant
+   * context and span. Throws (rolling everything back) if any handler throws.
+   */
+  private async processGroup(group: readonly ReadyEvent[]): Promise<InboxOutcome[]> {
+    const tenantId = (group[0] as ReadyEvent).metadata.tenantid;
+    return withTenant(this.options.dataSource, tenantId, async (tx) => {
+      const params: string[] = [];
+      const rows = group.map(({ metadata }, i) => {
+        params.push(this.options.name, metadata.id, metadata.type, metadata.tenantid);
+        return `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`;
       });
-    }
-    const envelope: EventEnvelope<unknown> = { ...metadata, data };
-    // Parent: the span the kafkajs instrumentation opened for this message when it runs, or else
-    // the publisher's span carried in the headers.
-    const parent = trace.getActiveSpan()
-      ? context.active()
-      : contextFromCarrier({ traceparent: metadata.traceparent, tracestate: metadata.tracestate });
+      const inserted: { event_id: string }[] = await tx.manager.query(
+        `INSERT INTO event_inbox (consumer, event_id, event_type, tenant_id)
+         VALUES ${rows.join(', ')} ON CONFLICT DO NOTHING RETURNING event_id`,
+        params,
+      );
+      const fresh = new Set(inserted.map((row) => row.event_id));
+      const outcomes: InboxOutcome[] = [];
+      for (const event of group) {
+        // The same event twice in one batch: only its first copy is new.
+        if (!fresh.delete(event.metadata.id)) {
+          outcomes.push('duplicate');
+          continue;
+        }
+        await this.runHandler(event, tx);
+        outcomes.push('processed');
+      }
+      return outcomes;
+    });
+  }
+
+  private runHandler(event: ReadyEvent, tx: TenantTransaction): Promise<void> {
+    const { metadata, registration, envelope } = event;
+    // Batches carry many traces: each event's parent is the publisher's span from its headers.
+    const parent = contextFromCarrier(
+      { traceparent: metadata.traceparent, tracestate: metadata.tracestate },
+      context.active(),
+    );
     const tenantContext = {
       tenantId: metadata.tenantid,
       actor: { type: metadata.actortype, id: metadata.actorid },
@@ -239,22 +358,7 @@ export class InboxConsumer {
         parent,
         async (span) => {
           try {
-            const outcome = await withTenant(
-              this.options.dataSource,
-              metadata.tenantid,
-              async (tx) => {
-                const inserted: unknown[] = await tx.manager.query(
-                  `INSERT INTO event_inbox (consumer, event_id, event_type, tenant_id)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING event_id`,
-                  [this.options.name, metadata.id, metadata.type, metadata.tenantid],
-                );
-                if (inserted.length === 0) return 'duplicate' as const;
-                await registration.handler(envelope, tx);
-                return 'processed' as const;
-              },
-            );
-            span.setAttribute('inbox.outcome', outcome);
-            return outcome;
+            await registration.handler(envelope, tx);
           } catch (error) {
             span.recordException(error as Error);
             span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -268,18 +372,20 @@ export class InboxConsumer {
   }
 
   private async deadLetter(
-    payload: EachMessagePayload,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
     error: Error,
     attempts: number,
     metadata: EventMetadata | undefined,
   ): Promise<void> {
     const producer = this.dlqProducer;
     if (!producer) throw new Error('consumer is not started');
-    // If this send fails the message is not committed and comes back: nothing is lost.
+    // If this send fails the batch is not committed and comes back: nothing is lost.
     await sendToDeadLetterTopic(producer, {
-      topic: payload.topic,
-      partition: payload.partition,
-      message: payload.message,
+      topic,
+      partition,
+      message,
       consumer: this.options.name,
       error,
       attempts,
@@ -287,15 +393,15 @@ export class InboxConsumer {
     this.logger.error('event sent to the dead-letter topic', {
       err: error,
       consumer: this.options.name,
-      topic: payload.topic,
-      partition: payload.partition,
-      offset: payload.message.offset,
+      topic,
+      partition,
+      offset: message.offset,
       event_id: metadata?.id,
       event_type: metadata?.type,
       tenant_id: metadata?.tenantid,
       attempts,
     });
-    this.options.metrics?.dlqEventsTotal.inc({ topic: payload.topic });
+    this.options.metrics?.dlqEventsTotal.inc({ topic });
     this.record('dead_lettered', metadata);
   }
 }

@@ -1,5 +1,6 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { RawAvroSchema } from '@kafkajs/confluent-schema-registry/dist/@types';
+import { Type } from 'avsc';
+import type { Schema } from 'avsc';
 import type { EventDefinition } from './event-definition';
 import { subjectOf } from './event-definition';
 
@@ -46,6 +47,8 @@ function statusOf(error: unknown): number | undefined {
 export class EventCodec {
   private readonly registry: SchemaRegistry;
   private readonly schemaIds = new Map<string, number>();
+  private readonly readerTypes = new Map<string, Type>();
+  private readonly decoders = new Map<string, (body: Buffer) => unknown>();
 
   constructor(registryUrl: string) {
     this.registry = new SchemaRegistry({ host: registryUrl, clientId: 'tenantry' });
@@ -95,11 +98,29 @@ export class EventCodec {
 
   /**
    * Decodes into the reader's (this code's) schema: Avro schema resolution fills fields the
-   * writer did not know with their defaults and drops fields the reader does not know.
+   * writer did not know with their defaults and drops fields the reader does not know. The reader
+   * type and each writer-to-reader resolver are built once and cached (building them per message
+   * cost more than the decoding itself).
    */
   async decodeAs<T>(definition: EventDefinition<T>, value: Buffer): Promise<T> {
-    return (await this.registry.decode(value, {
-      [SchemaType.AVRO]: { readerSchema: definition.schema as unknown as RawAvroSchema },
-    })) as T;
+    if (value.length < 5 || value[0] !== 0) {
+      throw new Error('value is not in the Confluent wire format (magic byte 0, schema id, body)');
+    }
+    const writerId = value.readInt32BE(1);
+    const key = `${definition.type}@${writerId}`;
+    let decode = this.decoders.get(key);
+    if (!decode) {
+      const writer = (await this.registry.getSchema(writerId)) as unknown as Type;
+      let reader = this.readerTypes.get(definition.type);
+      if (!reader) {
+        reader = Type.forSchema(definition.schema as unknown as Schema);
+        this.readerTypes.set(definition.type, reader);
+      }
+      const readerType = reader;
+      const resolver = readerType.equals(writer) ? undefined : readerType.createResolver(writer);
+      decode = (body) => readerType.fromBuffer(body, resolver);
+      this.decoders.set(key, decode);
+    }
+    return decode(value.subarray(5)) as T;
   }
 }
