@@ -79,6 +79,42 @@ export const TenantDeletedEvent = defineEvent<TenantDeleted>({
   ]),
 });
 
+export interface UserRegistered {
+  userId: string;
+  email: string;
+  displayName: string;
+  /** The tenant the account was created in (sign-up or an accepted invitation). */
+  tenantId: string;
+  registeredAt: string;
+}
+export const UserRegisteredEvent = defineEvent<UserRegistered>({
+  type: 'identity.user.registered',
+  topic: TOPIC,
+  schema: record('UserRegistered', 'A person created an account (one account across tenants).', [
+    { name: 'userId', type: 'string' },
+    { name: 'email', type: 'string' },
+    { name: 'displayName', type: 'string', default: '' },
+    { name: 'tenantId', type: 'string' },
+    { name: 'registeredAt', type: 'string' },
+  ]),
+});
+
+export interface UserDeleted {
+  userId: string;
+  /** The tenant whose deletion left the user in no tenant. */
+  tenantId: string;
+  deletedAt: string;
+}
+export const UserDeletedEvent = defineEvent<UserDeleted>({
+  type: 'identity.user.deleted',
+  topic: TOPIC,
+  schema: record('UserDeleted', 'An account was erased (its last tenant was deleted).', [
+    { name: 'userId', type: 'string' },
+    { name: 'tenantId', type: 'string' },
+    { name: 'deletedAt', type: 'string' },
+  ]),
+});
+
 export interface MembershipAdded {
   tenantId: string;
   userId: string;
@@ -219,6 +255,8 @@ export const IDENTITY_EVENTS = [
   TenantSuspendedEvent,
   TenantResumedEvent,
   TenantDeletedEvent,
+  UserRegisteredEvent,
+  UserDeletedEvent,
   MembershipAddedEvent,
   MembershipRemovedEvent,
   InvitationCreatedEvent,

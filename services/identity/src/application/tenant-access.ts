@@ -1,0 +1,49 @@
+import type { BuiltInRole } from '@tenantry/contracts';
+import type { TenantTransaction } from '@tenantry/db';
+import { forbidden } from '@tenantry/http';
+import type { Actor } from '@tenantry/tenancy';
+import { requireTenantContext } from '@tenantry/tenancy';
+import type { TenantPermission } from '../domain/access-policy';
+import { accessPolicy } from '../domain/access-policy';
+import { isUuid } from '../domain/uuid';
+import { ApiKeyEntity } from '../persistence/entities/api-key.entity';
+import { MembershipEntity } from '../persistence/entities/membership.entity';
+import { TenantEntity } from '../persistence/entities/tenant.entity';
+
+export interface TenantActor {
+  readonly actor: Actor;
+  readonly role: BuiltInRole;
+}
+
+/**
+ * Who is acting in this tenant transaction, with their current role read from the data (not
+ * from the token, so a removal or revocation counts at once), and whether the role allows
+ * `permission`. Refuses with 403 when the tenant is not active or the actor may not act.
+ */
+export async function authorizeTenantActor(
+  tx: TenantTransaction,
+  permission: TenantPermission | 'authenticated',
+): Promise<TenantActor> {
+  const { actor } = requireTenantContext('a tenant route');
+  if (!isUuid(tx.tenantId) || !isUuid(actor.id)) {
+    throw forbidden('The caller is not a member of this tenant.');
+  }
+  const tenant = await tx.manager.findOneBy(TenantEntity, { id: tx.tenantId });
+  if (!tenant) throw forbidden('This tenant does not exist.');
+  if (tenant.status !== 'active') throw forbidden(`This tenant is ${tenant.status}.`);
+  let role: BuiltInRole | undefined;
+  if (actor.type === 'user') {
+    role = (
+      await tx.manager.findOneBy(MembershipEntity, { tenantId: tx.tenantId, userId: actor.id })
+    )?.role;
+  } else if (actor.type === 'api_key') {
+    const key = await tx.manager.findOneBy(ApiKeyEntity, { id: actor.id });
+    const usable = key && !key.revokedAt && (!key.expiresAt || key.expiresAt > new Date());
+    role = usable ? key.role : undefined;
+  }
+  if (!role) throw forbidden('The caller is not a member of this tenant.');
+  if (permission !== 'authenticated' && !accessPolicy.tenantRoleAllows(role, permission)) {
+    throw forbidden(`This needs the ${permission} permission.`);
+  }
+  return { actor, role };
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { ContextTokenKey } from '@tenantry/tenancy';
+import { contextTokenKeysFromEnv } from '@tenantry/tenancy';
+
+const DEFAULT_APP_URL = 'postgres://identity_app:identity_app@127.0.0.1:5433/identity';
+const DEFAULT_OWNER_URL = 'postgres://identity_owner:identity_owner@127.0.0.1:5433/identity';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4001),
+  IDENTITY_DATABASE_URL: z.url().default(DEFAULT_APP_URL),
+  IDENTITY_DATABASE_OWNER_URL: z.url().default(DEFAULT_OWNER_URL),
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key this service writes (rate-limit counters). */
+  IDENTITY_REDIS_KEY_PREFIX: z.string().min(1).default('identity'),
+  IDENTITY_ISSUER: z.string().min(1).default('tenantry-identity'),
+  /** Encrypts signing keys' private halves at rest (AES-256-GCM, key derived with HKDF). */
+  IDENTITY_KEY_ENCRYPTION_SECRET: z
+    .string()
+    .min(32, 'IDENTITY_KEY_ENCRYPTION_SECRET needs at least 32 characters'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt(30 * 24 * 3600),
+  INVITATION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+  /**
+   * How long a new signing key is published in the JWKS before it signs anything, so verifiers
+   * that cached the JWKS know it by the time a token signed with it arrives.
+   */
+  SIGNING_KEY_PUBLISH_LEAD_SECONDS: z.coerce.number().int().min(0).default(300),
+  LOGIN_FAILURES_PER_ACCOUNT: positiveInt(10),
+  LOGIN_FAILURES_PER_IP: positiveInt(100),
+  LOGIN_FAILURE_WINDOW_SECONDS: positiveInt(15 * 60),
+  /** express `trust proxy`: which hops may set X-Forwarded-For (the gateway's network). */
+  IDENTITY_TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  /** Argon2id memory cost in KiB (OWASP: 19 MiB with t=2). Tests may lower it. */
+  PASSWORD_HASH_MEMORY_KIB: positiveInt(19_456),
+});
+
+export type IdentityEnv = z.output<typeof envSchema>;
+
+/** Everything the identity service is built from; tests override fields of it. */
+export interface IdentityConfig {
+  readonly port: number;
+  readonly database: { readonly appUrl: string; readonly ownerUrl: string };
+  readonly kafkaBrokers: readonly string[];
+  readonly schemaRegistryUrl: string;
+  readonly redisUrl: string;
+  readonly redisKeyPrefix: string;
+  readonly contextKeys: readonly ContextTokenKey[];
+  readonly issuer: string;
+  readonly keyEncryptionSecret: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly invitationTtlSeconds: number;
+  readonly signingKeyPublishLeadSeconds: number;
+  readonly loginLimits: {
+    readonly perAccount: number;
+    readonly perIp: number;
+    readonly windowSeconds: number;
+  };
+  readonly trustProxy: string;
+  readonly passwordHashMemoryKib: number;
+}
+
+/** The audience of every access token identity issues (the gateway pins it). */
+export const ACCESS_TOKEN_AUDIENCE = 'tenantry-api';
+
+/** Parses and validates the environment once; throws a readable error naming what is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdentityConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid identity configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    database: { appUrl: e.IDENTITY_DATABASE_URL, ownerUrl: e.IDENTITY_DATABASE_OWNER_URL },
+    kafkaBrokers: e.KAFKA_BROKERS.split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean),
+    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.IDENTITY_REDIS_KEY_PREFIX,
+    contextKeys: contextTokenKeysFromEnv(env),
+    issuer: e.IDENTITY_ISSUER,
+    keyEncryptionSecret: e.IDENTITY_KEY_ENCRYPTION_SECRET,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    invitationTtlSeconds: e.INVITATION_TTL_SECONDS,
+    signingKeyPublishLeadSeconds: e.SIGNING_KEY_PUBLISH_LEAD_SECONDS,
+    loginLimits: {
+      perAccount: e.LOGIN_FAILURES_PER_ACCOUNT,
+      perIp: e.LOGIN_FAILURES_PER_IP,
+      windowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+    },
+    trustProxy: e.IDENTITY_TRUST_PROXY,
+    passwordHashMemoryKib: e.PASSWORD_HASH_MEMORY_KIB,
+  };
+}

@@ -1,0 +1,57 @@
+import type { BuiltInRole } from '@tenantry/contracts';
+
+/** What identity's own tenant routes need; the gateway checks the same names coarsely. */
+export type TenantPermission =
+  | 'members:read'
+  | 'members:remove'
+  | 'invitations:create'
+  | 'invitations:read'
+  | 'invitations:revoke'
+  | 'api-keys:create'
+  | 'api-keys:read'
+  | 'api-keys:revoke';
+
+/** What platform operators may do; `admin` operators may also delete tenants and rotate keys. */
+export type PlatformPermission =
+  'tenants:read' | 'tenant:suspend' | 'tenant:resume' | 'tenant:delete' | 'signing-keys:rotate';
+
+const MANAGERS: readonly BuiltInRole[] = ['owner', 'admin'];
+
+const TENANT_GRANTS: Readonly<Record<TenantPermission, readonly BuiltInRole[]>> = {
+  'members:read': ['owner', 'admin', 'member', 'billing-admin', 'viewer'],
+  'members:remove': MANAGERS,
+  'invitations:create': MANAGERS,
+  'invitations:read': MANAGERS,
+  'invitations:revoke': MANAGERS,
+  'api-keys:create': MANAGERS,
+  'api-keys:read': MANAGERS,
+  'api-keys:revoke': MANAGERS,
+};
+
+const PLATFORM_GRANTS: Readonly<Record<PlatformPermission, readonly string[]>> = {
+  'tenants:read': ['support', 'admin'],
+  'tenant:suspend': ['support', 'admin'],
+  'tenant:resume': ['support', 'admin'],
+  'tenant:delete': ['admin'],
+  'signing-keys:rotate': ['admin'],
+};
+
+/**
+ * The one place identity decides roles itself, until the authorization service owns these
+ * decisions; then this module asks it instead, and nothing else changes.
+ */
+export const accessPolicy = {
+  tenantRoleAllows(role: BuiltInRole, permission: TenantPermission): boolean {
+    return TENANT_GRANTS[permission].includes(role);
+  },
+
+  operatorRoleAllows(role: string, permission: PlatformPermission): boolean {
+    return PLATFORM_GRANTS[permission].includes(role);
+  },
+
+  /** Whether `actorRole` may hand out or take away `targetRole` (an admin cannot touch owners). */
+  canManageRole(actorRole: BuiltInRole, targetRole: BuiltInRole): boolean {
+    if (!MANAGERS.includes(actorRole)) return false;
+    return targetRole !== 'owner' || actorRole === 'owner';
+  },
+};

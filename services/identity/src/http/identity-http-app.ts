@@ -1,0 +1,71 @@
+import type { Express } from 'express';
+import { ApiRoutes, createHttpApp } from '@tenantry/http';
+import { metricsHandler } from '@tenantry/observability';
+import type { PlatformMetrics } from '@tenantry/observability';
+import type { IdentityDeps } from '../application/identity-deps';
+import { apiKeysRoutes } from './api-keys.routes';
+import { authRoutes } from './auth.routes';
+import { internalRoutes } from './internal.routes';
+import { invitationsRoutes } from './invitations.routes';
+import { jwksRoutes } from './jwks.routes';
+import { meRoutes } from './me.routes';
+import { membersRoutes } from './members.routes';
+import { platformRoutes } from './platform.routes';
+
+export interface IdentityHttpApi {
+  readonly app: Express;
+  /** The public API (what the gateway exposes and merges into its document). */
+  readonly routes: ApiRoutes;
+  /** Routes only platform services call; not in the public document. */
+  readonly internal: ApiRoutes;
+}
+
+/** Identity's HTTP side: public, tenant, platform and internal routes behind the trust boundary. */
+export function createIdentityHttpApi(
+  deps: IdentityDeps,
+  metrics: PlatformMetrics,
+): IdentityHttpApi {
+  const routes = new ApiRoutes({ title: 'Tenantry identity', version: '1.0.0' });
+  authRoutes(routes, deps);
+  jwksRoutes(routes, deps);
+  meRoutes(routes, deps);
+  membersRoutes(routes, deps);
+  invitationsRoutes(routes, deps);
+  apiKeysRoutes(routes, deps);
+  platformRoutes(routes, deps);
+  routes.add(
+    {
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This OpenAPI document',
+      tags: ['meta'],
+      permission: 'public',
+      responses: { 200: { description: 'OpenAPI 3.1' } },
+    },
+    async (_input, _req, res) => {
+      res.json(routes.openApi());
+    },
+  );
+  const internal = new ApiRoutes({ title: 'Tenantry identity (internal)', version: '1.0.0' });
+  internalRoutes(internal, deps);
+
+  const app = createHttpApp({
+    serviceName: 'identity',
+    logger: deps.logger,
+    contextKeys: deps.config.contextKeys,
+    // Nothing identity accepts is large; a small limit keeps argon2 and JSON parsing cheap.
+    bodyLimit: '16kb',
+    publicPaths: routes.publicPaths(),
+    readinessChecks: {
+      database: () => deps.dataSource.query('SELECT 1'),
+    },
+    configure(express) {
+      // Behind the gateway, the client's address is in X-Forwarded-For (for login rate limits).
+      express.set('trust proxy', deps.config.trustProxy);
+      express.get('/metrics', metricsHandler(metrics.registry));
+      routes.mount(express);
+      internal.mount(express);
+    },
+  });
+  return { app, routes, internal };
+}

@@ -1,0 +1,40 @@
+import { EventTables1764230400000 } from '@tenantry/events';
+import type { ServiceDatabaseConfig } from '@tenantry/db';
+import { ApiKeyPrefixEntity } from './entities/api-key-prefix.entity';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { AuditLogEntity } from './entities/audit-log.entity';
+import { InvitationEntity } from './entities/invitation.entity';
+import { MembershipEntity } from './entities/membership.entity';
+import { OperatorEntity } from './entities/operator.entity';
+import { RefreshTokenEntity } from './entities/refresh-token.entity';
+import { SigningKeyEntity } from './entities/signing-key.entity';
+import { TenantEntity } from './entities/tenant.entity';
+import { UserTenantEntity } from './entities/user-tenant.entity';
+import { UserEntity } from './entities/user.entity';
+import { IdentitySchema1764300000000 } from './migrations/identity-schema.migration';
+
+/** Identity's database: entities and migrations, for the service and its commands. */
+export function identityDatabase(database: {
+  appUrl: string;
+  ownerUrl: string;
+}): ServiceDatabaseConfig {
+  return {
+    appUrl: database.appUrl,
+    ownerUrl: database.ownerUrl,
+    applicationName: 'identity',
+    entities: [
+      TenantEntity,
+      UserEntity,
+      UserTenantEntity,
+      ApiKeyPrefixEntity,
+      SigningKeyEntity,
+      OperatorEntity,
+      MembershipEntity,
+      InvitationEntity,
+      ApiKeyEntity,
+      RefreshTokenEntity,
+      AuditLogEntity,
+    ],
+    migrations: [EventTables1764230400000, IdentitySchema1764300000000],
+  };
+}
