@@ -71,7 +71,7 @@ describe('ApiRoutes', () => {
       expect.objectContaining({ name: 'thingId', in: 'path', required: true }),
     ]);
     expect(JSON.stringify(op?.requestBody)).toContain('"additionalProperties":false');
-    expect(routes.publicPaths()).toEqual(['/v1/status']);
+    expect(routes.publicRoutes()).toEqual([{ method: 'get', path: '/v1/status' }]);
     expect(routes.summaries()).toContainEqual({
       method: 'post',
       path: '/v1/things/:thingId/parts',

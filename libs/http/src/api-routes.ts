@@ -120,11 +120,14 @@ export class ApiRoutes {
     app.use(router);
   }
 
-  /** Paths that need no signed context (for `createHttpApp({ publicPaths })`). */
-  publicPaths(): string[] {
+  /**
+   * Routes that need no signed context, method and path together (for
+   * `createHttpApp({ publicRoutes })`): a public GET does not make the same path's DELETE public.
+   */
+  publicRoutes(): { method: HttpMethod; path: string }[] {
     return this.routes
       .filter((r) => r.definition.permission === 'public')
-      .map((r) => r.definition.path);
+      .map(({ definition: { method, path } }) => ({ method, path }));
   }
 
   /** Every route with its permission: the gateway's route-permission table is built from this. */

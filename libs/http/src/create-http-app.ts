@@ -1,3 +1,4 @@
+import type { PublicRoute } from './require-signed-context';
 import express from 'express';
 import type { Express } from 'express';
 import helmet from 'helmet';
@@ -31,6 +32,8 @@ export interface CreateHttpAppOptions {
   readonly readinessTimeoutMs?: number;
   /** Extra exact paths served without a context, added to {@link DEFAULT_PUBLIC_PATHS}. */
   readonly publicPaths?: readonly string[];
+  /** Routes public for one method only; pass `routes.publicRoutes()` from ApiRoutes. */
+  readonly publicRoutes?: readonly PublicRoute[];
   /** Reuse an incoming `x-request-id`; default: yes behind the gateway, no at the edge. */
   readonly trustIncomingRequestId?: boolean;
   /** Mounts the service's routes; runs after the context check and body parsing. */
@@ -59,6 +62,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Express {
         keys: contextKeys,
         audience: options.contextAudience,
         publicPaths: [...DEFAULT_PUBLIC_PATHS, ...(options.publicPaths ?? [])],
+        publicRoutes: options.publicRoutes,
         logger,
       }),
     );

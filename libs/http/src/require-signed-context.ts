@@ -18,6 +18,8 @@ export interface RequireSignedContextOptions {
   readonly audience?: string;
   /** Exact paths served without a context (health, metrics); everything else needs one. */
   readonly publicPaths?: readonly string[];
+  /** Routes served without a context for one method only (from `ApiRoutes.publicRoutes()`). */
+  readonly publicRoutes?: readonly PublicRoute[];
   readonly logger?: HttpLogger;
 }
 
@@ -34,6 +36,12 @@ function disagreeingHeader(req: Request, context: TenantContext): string | undef
     const header = req.headers[name];
     return header !== undefined && header !== value;
   })?.[0];
+}
+
+/** A route that needs no signed context: this method on this path pattern only. */
+export interface PublicRoute {
+  readonly method: string;
+  readonly path: string;
 }
 
 /**
@@ -53,10 +61,16 @@ export function publicPathMatcher(patterns: readonly string[]): (path: string) =
 export function requireSignedContext(options: RequireSignedContextOptions): RequestHandler {
   const { keys, audience, logger } = options;
   if (keys.length === 0) throw new Error('requireSignedContext needs at least one key');
-  const isPublic = publicPathMatcher(options.publicPaths ?? []);
+  const isPublicPath = publicPathMatcher(options.publicPaths ?? []);
+  const routeMatchers = (options.publicRoutes ?? []).map((route) => ({
+    method: route.method.toUpperCase(),
+    matches: publicPathMatcher([route.path]),
+  }));
+  const isPublic = (method: string, path: string): boolean =>
+    isPublicPath(path) || routeMatchers.some((r) => r.method === method && r.matches(path));
 
   return async (req, res, next) => {
-    if (isPublic(req.path)) {
+    if (isPublic(req.method, req.path)) {
       next();
       return;
     }

@@ -55,7 +55,7 @@ export function createIdentityHttpApi(
     contextKeys: deps.config.contextKeys,
     // Nothing identity accepts is large; a small limit keeps argon2 and JSON parsing cheap.
     bodyLimit: '16kb',
-    publicPaths: routes.publicPaths(),
+    publicRoutes: routes.publicRoutes(),
     readinessChecks: {
       database: () => deps.dataSource.query('SELECT 1'),
     },
