@@ -1,0 +1,202 @@
+import type { Express } from 'express';
+import { Redis } from 'ioredis';
+import type { Logger } from 'winston';
+import { GATEWAY_EVENTS, PLATFORM_TOPICS } from '@tenantry/contracts';
+import { migrateServiceDatabase, openServiceDataSource } from '@tenantry/db';
+import type { ServiceDatabaseConfig } from '@tenantry/db';
+import {
+  EventCodec,
+  EventTables1764230400000,
+  Outbox,
+  OutboxRelay,
+  createKafkaClient,
+  provisionTopics,
+} from '@tenantry/events';
+import { createHttpApp } from '@tenantry/http';
+import { createLogger, metricsHandler } from '@tenantry/observability';
+import { ApiKeyVerifier } from './auth/api-key-verifier';
+import { IdentityClient } from './auth/identity-client';
+import { JwtVerifier } from './auth/jwt-verifier';
+import type { PermissionCheck } from './auth/permission-check';
+import { RequestAuthenticator } from './auth/request-authenticator';
+import { TenantStatusChecker } from './auth/tenant-status-checker';
+import type { GatewayConfig } from './config';
+import { docsRoutes } from './http/docs-routes';
+import { createGatewayMetrics } from './http/gateway-metrics';
+import type { GatewayMetrics } from './http/gateway-metrics';
+import { gatewayPipeline } from './http/gateway-pipeline';
+import { OpenApiCatalog } from './openapi/openapi-catalog';
+import { OpenApiRefresher } from './openapi/openapi-refresher';
+import { UpstreamProxy } from './proxy/upstream-proxy';
+import { TenantRateLimiter } from './rate-limit/tenant-rate-limiter';
+import { UsageRecorder } from './usage/usage-recorder';
+
+export interface GatewayServiceOptions {
+  readonly logger?: Logger;
+  /** The coarse permission step (authorization service); none until that service exists. */
+  readonly checkPermission?: PermissionCheck;
+  /** Namespace of the rate-limit buckets in Redis (tests isolate themselves with it). */
+  readonly rateLimitKeyPrefix?: string;
+}
+
+export interface GatewayService {
+  readonly app: Express;
+  readonly metrics: GatewayMetrics;
+  readonly usage: UsageRecorder;
+  readonly relay: OutboxRelay;
+  readonly catalog: OpenApiCatalog;
+  /** Fetches every service's OpenAPI document now (otherwise on a timer). */
+  refreshOpenApi(): Promise<void>;
+  /** Flushes usage, stops the relay and closes every connection. Call after the server closed. */
+  stop(): Promise<void>;
+}
+
+/** Builds the gateway from its config: database and outbox, Kafka, Redis, identity, the app. */
+export async function createGatewayService(
+  config: GatewayConfig,
+  options: GatewayServiceOptions = {},
+): Promise<GatewayService> {
+  const logger = options.logger ?? createLogger('gateway');
+  const metrics = createGatewayMetrics();
+
+  // The gateway's database holds only its outbox: usage events go through it like every event.
+  const database: ServiceDatabaseConfig = {
+    appUrl: config.databaseUrl,
+    ownerUrl: config.databaseOwnerUrl,
+    entities: [],
+    migrations: [EventTables1764230400000],
+    applicationName: 'gateway',
+  };
+  await migrateServiceDatabase(database);
+  const dataSource = await openServiceDataSource(database);
+
+  const kafka = createKafkaClient({ clientId: 'gateway', brokers: config.kafkaBrokers, logger });
+  await provisionTopics(kafka, PLATFORM_TOPICS);
+  const codec = new EventCodec(config.schemaRegistryUrl);
+  await codec.register(GATEWAY_EVENTS);
+  const relay = new OutboxRelay({ dataSource, kafka, logger, metrics, pollIntervalMs: 1000 });
+  await relay.start();
+
+  const usage = new UsageRecorder({
+    dataSource,
+    outbox: new Outbox(codec, '/services/gateway'),
+    flushIntervalMs: config.usageFlushIntervalMs,
+    flushMaxRows: config.usageFlushMaxRows,
+    maxBufferedRows: config.usageMaxBufferedRows,
+    log: logger,
+    onDropped: (count) => metrics.usageDroppedTotal.inc(count),
+    onWritten: (count) => metrics.usageWrittenTotal.inc(count),
+  });
+  usage.start();
+
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    // Fail fast so a Redis outage lets requests through instead of queueing them.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 250,
+  });
+  redis.on('error', (error: Error) => logger.warn('redis error', { error: error.message }));
+  await redis.connect();
+  const rateLimiter = new TenantRateLimiter({
+    redis,
+    defaultPolicy: config.rateLimit,
+    overrides: config.rateLimitOverrides,
+    keyPrefix: options.rateLimitKeyPrefix,
+    onRedisError: (error) => {
+      metrics.rateLimiterErrorsTotal.inc();
+      logger.warn('rate limit not checked: redis failed; request let through', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    },
+  });
+
+  const identityUrl = config.serviceUrls.identity;
+  if (!identityUrl) throw new Error('the gateway needs IDENTITY_URL');
+  const identity = new IdentityClient({
+    baseUrl: identityUrl,
+    contextTokenKey: config.contextTokenKey,
+    timeoutMs: config.identityTimeoutMs,
+  });
+  const authenticator = new RequestAuthenticator(
+    new JwtVerifier({
+      jwksUrl: new URL('/.well-known/jwks.json', identityUrl).toString(),
+      issuer: config.identityIssuer,
+      audience: config.accessTokenAudience,
+      cacheMaxAgeMs: config.jwksCacheMaxAgeMs,
+      cooldownMs: config.jwksCooldownMs,
+      timeoutMs: config.identityTimeoutMs,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+    }),
+    new ApiKeyVerifier({ identity, cacheMs: config.apiKeyCacheMs }),
+    logger,
+  );
+  const tenantStatus = new TenantStatusChecker({ identity, cacheMs: config.tenantStatusCacheMs });
+
+  const catalog = new OpenApiCatalog(config.routes);
+  const refresher = new OpenApiRefresher({
+    catalog,
+    serviceUrls: config.serviceUrls,
+    contextTokenKey: config.contextTokenKey,
+    intervalMs: config.openApiRefreshMs,
+    timeoutMs: config.identityTimeoutMs,
+    log: logger,
+  });
+  // A service that is down at start only delays its docs; the contract's public routes hold.
+  await refresher.refresh();
+  refresher.start();
+
+  const proxy = new UpstreamProxy({ timeoutMs: config.upstreamTimeoutMs });
+  const app = createHttpApp({
+    serviceName: 'gateway',
+    logger,
+    // The gateway authenticates clients and issues context tokens; it verifies none itself.
+    contextKeys: false,
+    bodyLimit: config.bodyLimitBytes,
+    readinessChecks: {
+      database: () => dataSource.query('SELECT 1'),
+      redis: () => redis.ping(),
+    },
+    configure(app) {
+      app.get('/metrics', metricsHandler(metrics.registry));
+      app.use(docsRoutes(catalog));
+      app.use(
+        gatewayPipeline({
+          routes: config.routes,
+          serviceUrls: config.serviceUrls,
+          catalog,
+          authenticator,
+          tenantStatus,
+          rateLimiter,
+          checkPermission: options.checkPermission,
+          contextTokenKey: config.contextTokenKey,
+          proxy,
+          usage,
+          metrics,
+          logger,
+        }),
+      );
+    },
+  });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    app,
+    metrics,
+    usage,
+    relay,
+    catalog,
+    refreshOpenApi: () => refresher.refresh(),
+    stop() {
+      stopped ??= (async () => {
+        refresher.stop();
+        await usage.stop();
+        await relay.stop();
+        proxy.close();
+        redis.disconnect();
+        await dataSource.destroy();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { Counter } from 'prom-client';
+import type { PlatformMetrics } from '@tenantry/observability';
+import { createMetrics } from '@tenantry/observability';
+
+/** The platform's metrics plus the gateway's own (no tenant labels: they would be unbounded). */
+export interface GatewayMetrics extends PlatformMetrics {
+  readonly rateLimitedTotal: Counter;
+  readonly rateLimiterErrorsTotal: Counter;
+  readonly authFailuresTotal: Counter;
+  readonly usageWrittenTotal: Counter;
+  readonly usageDroppedTotal: Counter;
+}
+
+export function createGatewayMetrics(): GatewayMetrics {
+  const metrics = createMetrics('gateway');
+  const registers = [metrics.registry];
+  return {
+    ...metrics,
+    rateLimitedTotal: new Counter({
+      name: 'gateway_rate_limited_total',
+      help: 'Requests refused with 429 by the per-tenant rate limit',
+      registers,
+    }),
+    rateLimiterErrorsTotal: new Counter({
+      name: 'gateway_rate_limiter_errors_total',
+      help: 'Rate-limit decisions Redis could not make (the request was let through)',
+      registers,
+    }),
+    authFailuresTotal: new Counter({
+      name: 'gateway_auth_failures_total',
+      help: 'Requests refused with 401 because their credential was missing or invalid',
+      registers,
+    }),
+    usageWrittenTotal: new Counter({
+      name: 'gateway_usage_written_total',
+      help: 'Usage events written to the outbox',
+      registers,
+    }),
+    usageDroppedTotal: new Counter({
+      name: 'gateway_usage_dropped_total',
+      help: 'Usage events dropped because the buffer was full while the database was unreachable',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,201 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { HttpProblem, badRequest, requestIdOf, tooManyRequests } from '@tenantry/http';
+import { signContextToken } from '@tenantry/tenancy';
+import type { ContextTokenKey, TenantContext } from '@tenantry/tenancy';
+import type { AuthenticatedActor } from '../auth/authenticated-actor';
+import { IdentityUnavailableError, PLATFORM_TENANT_ID } from '../auth/identity-client';
+import type { PermissionCheck } from '../auth/permission-check';
+import type { RequestAuthenticator } from '../auth/request-authenticator';
+import { authenticationUnavailable } from '../auth/request-authenticator';
+import type { TenantStatusChecker } from '../auth/tenant-status-checker';
+import type { OpenApiCatalog } from '../openapi/openapi-catalog';
+import type { RouteTable } from '../proxy/route-table';
+import { isAmbiguousPath, resolveRoute } from '../proxy/route-table';
+import { upstreamRequestHeaders } from '../proxy/upstream-headers';
+import type { StampedContext } from '../proxy/upstream-headers';
+import type { UpstreamProxy } from '../proxy/upstream-proxy';
+import type { TenantRateLimiter } from '../rate-limit/tenant-rate-limiter';
+import { rateLimitHeaders } from '../rate-limit/tenant-rate-limiter';
+import type { UsageRecorder } from '../usage/usage-recorder';
+import type { GatewayMetrics } from './gateway-metrics';
+
+export interface GatewayPipelineOptions {
+  readonly routes: RouteTable;
+  readonly serviceUrls: Readonly<Record<string, string>>;
+  readonly catalog: OpenApiCatalog;
+  readonly authenticator: RequestAuthenticator;
+  readonly tenantStatus: TenantStatusChecker;
+  readonly rateLimiter: TenantRateLimiter;
+  /** Coarse route permissions (authorization service, next issue); skipped while undefined. */
+  readonly checkPermission?: PermissionCheck;
+  readonly contextTokenKey: ContextTokenKey;
+  readonly proxy: UpstreamProxy;
+  readonly usage: UsageRecorder;
+  readonly metrics: GatewayMetrics;
+  readonly logger: { warn(message: string, meta?: Record<string, unknown>): void };
+}
+
+const tenantInactive = (status: string): HttpProblem =>
+  new HttpProblem({
+    status: 403,
+    title: 'Forbidden',
+    slug: status === 'suspended' ? 'tenant-suspended' : 'tenant-inactive',
+    detail:
+      status === 'suspended'
+        ? 'This tenant is suspended.'
+        : 'This tenant does not exist or is no longer active.',
+  });
+
+const serviceUnavailable = (): HttpProblem =>
+  new HttpProblem({
+    status: 503,
+    title: 'Service unavailable',
+    slug: 'service-unavailable',
+    detail: 'The service behind this route is not available.',
+    headers: { 'retry-after': '5' },
+  });
+
+function tenantClassOf(principal: AuthenticatedActor | undefined, isPublic: boolean): string {
+  if (principal) return principal.actor.type === 'operator' ? 'operator' : 'tenant';
+  return isPublic ? 'public' : 'unauthenticated';
+}
+
+/**
+ * Every routed request, in this order:
+ *   1. route: the owning service from the route table (unknown paths fall through to 404);
+ *   2. authenticate (skipped on public operations): bearer JWT or API key -> tenant + actor;
+ *   3. rate limit: the tenant's token bucket (429 + Retry-After);
+ *   4. tenant status: suspended or deleted tenants are refused (403);
+ *   5. check permission: the operation's `x-permission` (hook for the authorization service);
+ *   6. stamp and forward: client context headers stripped, verified context and signed token
+ *      stamped, proxied with a timeout (502 / 504 problems);
+ *   7. on completion: one usage event per call of a known tenant, and request metrics.
+ */
+export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler {
+  const { catalog, metrics } = options;
+
+  return async (req: Request, res: Response, next) => {
+    // Before routing: such a path could mean one route here and another behind a normaliser.
+    if (isAmbiguousPath(req.path)) {
+      throw badRequest('The request path contains dot segments or encoded separators.');
+    }
+    const resolved = resolveRoute(options.routes, req.path);
+    if (!resolved) {
+      next();
+      return;
+    }
+    const started = performance.now();
+    const requestId = requestIdOf(req) as string;
+    const service = resolved.entry.service;
+    const operation = catalog.operationFor(req.method, req.path);
+    const isPublic = catalog.isPublic(req.method, req.path);
+    // Bounded label: the declared pattern, else the table entry it fell under.
+    const route =
+      operation?.route ??
+      (req.path === resolved.entry.prefix ? resolved.entry.prefix : `${resolved.entry.prefix}/*`);
+    let principal: AuthenticatedActor | undefined;
+
+    res.once('close', () => {
+      const status = res.writableFinished ? res.statusCode : 499;
+      const seconds = (performance.now() - started) / 1000;
+      const labels = {
+        route,
+        method: req.method,
+        status: String(status),
+        tenant_class: tenantClassOf(principal, isPublic),
+      };
+      metrics.httpRequestsTotal.inc(labels);
+      metrics.httpRequestDurationSeconds.observe(labels, seconds);
+      if (principal) {
+        options.usage.record({
+          tenantId: principal.tenantId,
+          actorType: principal.actor.type,
+          actorId: principal.actor.id,
+          method: req.method,
+          route,
+          service,
+          status,
+          latencyMs: Math.round(seconds * 1000 * 100) / 100,
+          requestId,
+          completedAt: new Date().toISOString(),
+        });
+      }
+    });
+
+    let stamped: StampedContext | undefined;
+    if (!isPublic) {
+      try {
+        principal = await options.authenticator.authenticate(req.headers, requestId);
+      } catch (error) {
+        if (error instanceof HttpProblem && error.status === 401) metrics.authFailuresTotal.inc();
+        throw error;
+      }
+
+      const decision = await options.rateLimiter.take(principal.tenantId);
+      for (const [name, value] of Object.entries(rateLimitHeaders(decision))) {
+        res.setHeader(name, value);
+      }
+      if (!decision.allowed) {
+        metrics.rateLimitedTotal.inc();
+        throw tooManyRequests('This tenant is sending requests faster than its rate limit.', {
+          retryAfterSeconds: Math.max(1, decision.retryAfterSeconds),
+        });
+      }
+
+      // Operators act across tenants (including suspended ones, to lift a suspension); the
+      // service still decides what an operator may do there.
+      if (principal.actor.type !== 'operator' && principal.tenantId !== PLATFORM_TENANT_ID) {
+        let status: string;
+        try {
+          status = await options.tenantStatus.statusOf(principal.tenantId, requestId);
+        } catch (error) {
+          if (error instanceof IdentityUnavailableError) throw authenticationUnavailable(error);
+          throw error;
+        }
+        if (status !== 'active') throw tenantInactive(status);
+      }
+
+      // Hook: coarse route permission, decided by tenant and role (authorization service).
+      if (options.checkPermission) {
+        await options.checkPermission({
+          principal,
+          method: req.method,
+          route: operation?.route,
+          permission: operation?.permission,
+          service,
+          requestId,
+        });
+      }
+
+      const context: TenantContext = {
+        tenantId: principal.tenantId,
+        actor: principal.actor,
+        requestId,
+      };
+      const token = await signContextToken(context, options.contextTokenKey, {
+        ttlSeconds: 60,
+        audience: service,
+      });
+      stamped = { context, token };
+    }
+
+    const baseUrl = options.serviceUrls[service];
+    if (!baseUrl) throw serviceUnavailable();
+    // The body as parsed here, re-serialised: the service parses exactly what the gateway
+    // parsed (no duplicate-key or encoding tricks that two parsers could read differently).
+    const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    const headers = upstreamRequestHeaders({
+      incoming: req.headers,
+      requestId,
+      stamped,
+      clientAddress: req.socket.remoteAddress,
+      protocol: req.protocol,
+      upstreamHost: new URL(baseUrl).host,
+      bodyLength: body?.length,
+    });
+    await options.proxy.forward(
+      { baseUrl, method: req.method, pathAndQuery: req.originalUrl, headers, body },
+      res,
+    );
+  };
+}
