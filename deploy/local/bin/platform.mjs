@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const USAGE = `usage: platform.mjs <start|stop|status|sql> [--profile NAME] [--without zipkin,registry,kafka,postgres]
+const USAGE = `usage: platform.mjs <start|stop|status|sql> [--profile NAME] [--without zipkin,registry,kafka,postgres,services]
 
   start   fetch jars (mvn, into .cache/), start what is not running, provision databases, wait,
           print addresses. Safe to run again.
@@ -42,7 +42,7 @@ function parseArgs(argv) {
     else if (!a.startsWith('-') && !opts.command) opts.command = a;
     else throw new Error(`unknown argument: ${a}`);
   }
-  const known = ['postgres', 'kafka', 'registry', 'zipkin'];
+  const known = ['postgres', 'kafka', 'registry', 'zipkin', 'services'];
   for (const w of opts.without)
     if (!known.includes(w))
       throw new Error(`--without: unknown component ${w} (${known.join(', ')})`);

@@ -48,6 +48,9 @@ export const PROFILE_DEFAULTS = {
     REGISTRY_PORT: 8081,
     REGISTRY_MANAGEMENT_PORT: 9081,
     ZIPKIN_PORT: 9411,
+    IDENTITY_PORT: 4001,
+    AUTHORIZATION_PORT: 4002,
+    GATEWAY_PORT: 8080,
   },
   test: {
     PG_PORT: 15433,
@@ -56,6 +59,9 @@ export const PROFILE_DEFAULTS = {
     REGISTRY_PORT: 18081,
     REGISTRY_MANAGEMENT_PORT: 19081,
     ZIPKIN_PORT: 19411,
+    IDENTITY_PORT: 14001,
+    AUTHORIZATION_PORT: 14002,
+    GATEWAY_PORT: 18080,
   },
 };
 
@@ -72,10 +78,59 @@ export const START_TIMEOUT_S = { postgres: 60, kafka: 120, registry: 240, zipkin
 // Compatibility rule the schema registry enforces globally.
 export const REGISTRY_COMPATIBILITY = 'BACKWARD';
 
-// Hook for later issues: the platform's own services that `start` brings up after the
-// infrastructure, e.g. { name: 'gateway', cmd: ['node', 'services/gateway/dist/main.js'],
-// env: (ctx) => ({ ... }), health: 'http://127.0.0.1:8080/health' }. Empty for now.
-export const SERVICES = [];
+// Secrets of the local stack only (a developer machine or CI); production takes them from its
+// secret store. The gateway and the services share the context-token secret.
+export const DEV_SECRETS = {
+  CONTEXT_TOKEN_SECRET: 'local-stack-only-context-token-secret-0123456789abcdef',
+  IDENTITY_KEY_ENCRYPTION_SECRET: 'local-stack-only-identity-key-encryption-0123456789abcdef',
+};
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** Environment every platform service gets: infrastructure addresses, telemetry, secrets. */
+function commonServiceEnv(addr) {
+  return {
+    KAFKA_BROKERS: addr.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: addr.schemaRegistryUrl,
+    REDIS_URL,
+    CONTEXT_TOKEN_SECRET: DEV_SECRETS.CONTEXT_TOKEN_SECRET,
+    ...(addr.zipkinUrl
+      ? { TELEMETRY_EXPORTER: 'zipkin', ZIPKIN_URL: `${addr.zipkinUrl}/api/v2/spans` }
+      : { TELEMETRY_EXPORTER: 'none' }),
+  };
+}
+
+const RUN_TS = ['node', '-r', '@swc-node/register'];
+
+// The platform's own services, started in this order after the infrastructure (component
+// `services`; `--without services` leaves them out, as the test profiles do). Each: { name, cmd,
+// env(addr, ports), health(ports) }; logs go to .stack/<profile>/logs/svc-<name>.log.
+export const SERVICES = [
+  {
+    name: 'identity',
+    cmd: [...RUN_TS, 'services/identity/src/main.ts'],
+    env: (addr, ports) => ({
+      ...commonServiceEnv(addr),
+      PORT: String(ports.IDENTITY_PORT),
+      IDENTITY_DATABASE_URL: addr.databases.identity.appUrl,
+      IDENTITY_DATABASE_OWNER_URL: addr.databases.identity.ownerUrl,
+      IDENTITY_KEY_ENCRYPTION_SECRET: DEV_SECRETS.IDENTITY_KEY_ENCRYPTION_SECRET,
+    }),
+    health: (ports) => `http://127.0.0.1:${ports.IDENTITY_PORT}/readyz`,
+  },
+  {
+    name: 'gateway',
+    cmd: [...RUN_TS, 'services/gateway/src/main.ts'],
+    env: (addr, ports) => ({
+      ...commonServiceEnv(addr),
+      PORT: String(ports.GATEWAY_PORT),
+      GATEWAY_DATABASE_URL: addr.databases.gateway.appUrl,
+      GATEWAY_DATABASE_OWNER_URL: addr.databases.gateway.ownerUrl,
+      IDENTITY_URL: `http://127.0.0.1:${ports.IDENTITY_PORT}`,
+    }),
+    health: (ports) => `http://127.0.0.1:${ports.GATEWAY_PORT}/readyz`,
+  },
+];
 
 function envNum(profile, key) {
   const specific = process.env[`PLATFORM_${profile.toUpperCase()}_${key}`];

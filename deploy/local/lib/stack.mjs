@@ -1,7 +1,7 @@
 // Orchestrates the local stack of one profile: start (idempotent), stop, status.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DATABASES, SERVICES, profileConfig, START_TIMEOUT_S } from './stack-config.mjs';
+import { DATABASES, REPO_ROOT, SERVICES, profileConfig, START_TIMEOUT_S } from './stack-config.mjs';
 import { ensureArtifacts } from './fetch.mjs';
 import { log, logFile, runningPid, startDetached, stopProcess, waitUntil } from './proc.mjs';
 import {
@@ -24,7 +24,7 @@ import {
 } from './registry.mjs';
 import { startZipkin, stopZipkin, waitZipkin, zipkinUrl } from './zipkin.mjs';
 
-export const COMPONENTS = ['postgres', 'kafka', 'registry', 'zipkin'];
+export const COMPONENTS = ['postgres', 'kafka', 'registry', 'zipkin', 'services'];
 
 function stateFile(cfg) {
   return path.join(cfg.dir, 'stack.json');
@@ -56,6 +56,12 @@ function addresses(cfg, enabled) {
       ]),
     ),
     zipkinUrl: enabled.has('zipkin') ? zipkinUrl(cfg) : null,
+    services: enabled.has('services')
+      ? SERVICES.map((svc) => ({
+          name: svc.name,
+          url: `http://127.0.0.1:${cfg.ports[`${svc.name.toUpperCase()}_PORT`]}`,
+        }))
+      : [],
     externalDatabase: Boolean(cfg.externalDatabaseAdminUrl),
   };
 }
@@ -124,7 +130,7 @@ export async function start({ profile = 'dev', without = [] } = {}) {
       throw new Error(failed.map((r) => r.reason?.message ?? String(r.reason)).join('\n\n'));
 
     const addr = addresses(cfg, enabled);
-    await startServices(cfg, addr);
+    if (enabled.has('services')) await startServices(cfg, addr);
 
     for (const [name, s] of Object.entries(timings)) {
       if (s !== null && s !== undefined) log(`${name} answered ${fmt(s)} after its start`);
@@ -164,6 +170,7 @@ function printAddresses(addr, enabled) {
       `    Schema registry     ${addr.schemaRegistryUrl}  (Apicurio UI/API ${addr.registryUrl})`,
     );
   if (addr.zipkinUrl) lines.push(`    Zipkin              ${addr.zipkinUrl}`);
+  for (const svc of addr.services ?? []) lines.push(`    ${svc.name.padEnd(20)}${svc.url}`);
   lines.push(
     '',
     '  Environment for tests and services:',
@@ -187,15 +194,16 @@ async function startServices(cfg, addr) {
       continue;
     }
     const [bin, ...args] = svc.cmd;
-    const env = { ...process.env, ...(svc.env ? svc.env(addr) : {}) };
+    const env = { ...process.env, ...(svc.env ? svc.env(addr, cfg.ports) : {}) };
     const pid = startDetached(cfg, `svc-${svc.name}`, bin, args, {
-      cwd: svc.cwd,
+      cwd: svc.cwd ?? REPO_ROOT,
       env,
       marker: args.join(' '),
     });
     log(`${svc.name} starting (pid ${pid})`);
     if (svc.health) {
-      await waitUntil(cfg, `svc-${svc.name}`, async () => (await fetch(svc.health)).ok, {
+      const url = typeof svc.health === 'function' ? svc.health(cfg.ports) : svc.health;
+      await waitUntil(cfg, `svc-${svc.name}`, async () => (await fetch(url)).ok, {
         timeoutS: START_TIMEOUT_S.registry,
         pid,
       });
@@ -207,9 +215,11 @@ async function startServices(cfg, addr) {
 export async function stop({ profile = 'dev', only } = {}) {
   const cfg = profileConfig(profile);
   let any = false;
-  for (const svc of [...SERVICES].reverse())
-    any = (await stopProcess(cfg, `svc-${svc.name}`)) || any;
   const want = (c) => !only || only.includes(c);
+  if (want('services')) {
+    for (const svc of [...SERVICES].reverse())
+      any = (await stopProcess(cfg, `svc-${svc.name}`)) || any;
+  }
   // The registry before PostgreSQL (it holds connections), Kafka and Zipkin in parallel.
   const first = await Promise.all([
     want('zipkin') ? stopZipkin(cfg) : false,
@@ -266,7 +276,7 @@ export async function status({ profile = 'dev' } = {}) {
     zipkin: state?.zipkinUrl ?? zipkinUrl(cfg),
   };
   let running = 0;
-  for (const c of COMPONENTS) {
+  for (const c of COMPONENTS.filter((name) => name !== 'services')) {
     const pid = runningPid(cfg, c);
     if (c === 'postgres' && cfg.externalDatabaseAdminUrl) {
       rows.push([c, 'external', where[c], await probe(probes[c])]);
@@ -283,7 +293,8 @@ export async function status({ profile = 'dev' } = {}) {
   for (const svc of SERVICES) {
     const pid = runningPid(cfg, `svc-${svc.name}`);
     if (pid) running++;
-    rows.push([svc.name, pid ? `running (pid ${pid})` : 'stopped', svc.health ?? '', '']);
+    const url = typeof svc.health === 'function' ? svc.health(cfg.ports) : (svc.health ?? '');
+    rows.push([svc.name, pid ? `running (pid ${pid})` : 'stopped', url, '']);
   }
   process.stdout.write(`Stack "${profile}" (${cfg.dir}):\n`);
   for (const r of rows)

@@ -88,7 +88,7 @@ export default async function globalSetup(): Promise<void> {
   process.stderr.write(
     `[testing] starting the local "${TEST_PROFILE}" stack (deploy/local/bin/platform.mjs)\n`,
   );
-  await runPlatform(['start', '--profile', TEST_PROFILE, '--without', 'zipkin']);
+  await runPlatform(['start', '--profile', TEST_PROFILE, '--without', 'zipkin,services']);
 
   const stateFile = path.join(REPO_ROOT, '.stack', TEST_PROFILE, 'stack.json');
   const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as StackState;

@@ -34,7 +34,14 @@ export class PrivateKafka {
   async start(): Promise<void> {
     await run(
       process.execPath,
-      [PLATFORM, 'start', '--profile', this.profile, '--without', 'postgres,registry,zipkin'],
+      [
+        PLATFORM,
+        'start',
+        '--profile',
+        this.profile,
+        '--without',
+        'postgres,registry,zipkin,services',
+      ],
       { env: this.env, maxBuffer: 16 * 1024 * 1024 },
     );
   }
