@@ -28,7 +28,10 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{libs,services}/*/test/**/*.int.spec.ts'],
+      testMatch: [
+        '<rootDir>/{libs,services}/*/test/**/*.int.spec.ts',
+        '<rootDir>/e2e/test/**/*.int.spec.ts',
+      ],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/libs/testing/src/integration-timeout.ts'],

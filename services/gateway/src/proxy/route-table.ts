@@ -42,6 +42,7 @@ export const DEFAULT_ROUTE_TABLE: RouteTable = parseRouteTable({
   '/v1/api-keys': 'identity',
   '/v1/tenants': 'identity',
   '/v1/operators': 'identity',
+  '/v1/platform': 'identity',
   '/.well-known/jwks.json': 'identity',
   '/v1/roles': 'authorization',
   '/v1/role-assignments': 'authorization',
