@@ -1,0 +1,91 @@
+// What the deployment must provide, declared once for the offline checks (deploy/test/*.spec.ts)
+// and documented in deploy/README.md.
+
+/**
+ * Secrets that are created outside git (kubectl, External Secrets, Sealed Secrets...). The
+ * manifests only reference them. `example` is a syntactically valid stand-in used by the tests.
+ */
+export const EXTERNAL_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'tenantry-context-token': {
+    CONTEXT_TOKEN_SECRET: 'test-only-context-token-secret-0123456789abcdef',
+    CONTEXT_TOKEN_PREVIOUS_SECRET: 'test-only-previous-context-token-secret-0123456789',
+  },
+  'tenantry-identity': {
+    IDENTITY_KEY_ENCRYPTION_SECRET: 'test-only-identity-key-encryption-0123456789abcdef',
+  },
+  'tenantry-identity-db': {
+    DATABASE_URL: 'postgres://identity_app:x@db.example.internal:5432/identity',
+    DATABASE_OWNER_URL: 'postgres://identity_owner:x@db.example.internal:5432/identity',
+  },
+  'tenantry-authorization-db': {
+    DATABASE_URL: 'postgres://authorization_app:x@db.example.internal:5432/authorization',
+    DATABASE_OWNER_URL: 'postgres://authorization_owner:x@db.example.internal:5432/authorization',
+  },
+  'tenantry-gateway-db': {
+    DATABASE_URL: 'postgres://gateway_app:x@db.example.internal:5432/gateway',
+    DATABASE_OWNER_URL: 'postgres://gateway_owner:x@db.example.internal:5432/gateway',
+  },
+  'tenantry-redis': {
+    REDIS_URL: 'rediss://:x@redis.example.internal:6380',
+  },
+};
+
+/** Keys optional in a Secret (their env entries are `optional: true`). */
+export const OPTIONAL_SECRET_KEYS: ReadonlySet<string> = new Set(['CONTEXT_TOKEN_PREVIOUS_SECRET']);
+
+export interface ServiceExpectation {
+  /** Keys the service's src/config.ts requires and has no default for: the start fails without. */
+  readonly required: readonly string[];
+  /** Keys with a default that only suits the local stack (127.0.0.1 addresses, ports). */
+  readonly production: readonly string[];
+}
+
+const COMMON_PRODUCTION = [
+  'PORT',
+  'KAFKA_BROKERS',
+  'SCHEMA_REGISTRY_URL',
+  'TELEMETRY_EXPORTER',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+];
+
+export const SERVICES: Readonly<Record<string, ServiceExpectation>> = {
+  identity: {
+    required: ['CONTEXT_TOKEN_SECRET', 'IDENTITY_KEY_ENCRYPTION_SECRET'],
+    production: [
+      ...COMMON_PRODUCTION,
+      'IDENTITY_DATABASE_URL',
+      'IDENTITY_DATABASE_OWNER_URL',
+      'REDIS_URL',
+    ],
+  },
+  authorization: {
+    required: ['CONTEXT_TOKEN_SECRET'],
+    production: [
+      ...COMMON_PRODUCTION,
+      'AUTHORIZATION_DATABASE_URL',
+      'AUTHORIZATION_DATABASE_OWNER_URL',
+      'INSTANCE_ID',
+    ],
+  },
+  gateway: {
+    required: ['CONTEXT_TOKEN_SECRET'],
+    production: [
+      ...COMMON_PRODUCTION,
+      'GATEWAY_DATABASE_URL',
+      'GATEWAY_DATABASE_OWNER_URL',
+      'REDIS_URL',
+      'IDENTITY_URL',
+      'AUTHORIZATION_URL',
+    ],
+  },
+};
+
+/** Local-stack settings that production replaces on purpose (Zipkin -> OTLP collector). */
+export const LOCAL_ONLY_ENV: ReadonlySet<string> = new Set(['ZIPKIN_URL']);
+
+/** Where the cluster's ingress controller and Prometheus run (NetworkPolicy peers). */
+export const INGRESS_CONTROLLER_NAMESPACE = 'ingress-nginx';
+export const MONITORING_NAMESPACE = 'monitoring';
+
+/** HTTP drain of libs/http startHttpServer (shutdownTimeoutMs default), in seconds. */
+export const HTTP_DRAIN_SECONDS = 10;
