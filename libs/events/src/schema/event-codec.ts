@@ -50,8 +50,18 @@ export class EventCodec {
   private readonly readerTypes = new Map<string, Type>();
   private readonly decoders = new Map<string, (body: Buffer) => unknown>();
 
-  constructor(registryUrl: string) {
-    this.registry = new SchemaRegistry({ host: registryUrl, clientId: 'tenantry' });
+  /**
+   * Basic auth for managed registries comes from `auth`, or else from `SCHEMA_REGISTRY_USERNAME` /
+   * `SCHEMA_REGISTRY_PASSWORD`.
+   */
+  constructor(registryUrl: string, auth?: { username: string; password: string }) {
+    const username = auth?.username ?? process.env.SCHEMA_REGISTRY_USERNAME;
+    const password = auth?.password ?? process.env.SCHEMA_REGISTRY_PASSWORD;
+    this.registry = new SchemaRegistry({
+      host: registryUrl,
+      clientId: 'tenantry',
+      ...(username && password ? { auth: { username, password } } : {}),
+    });
   }
 
   /**
