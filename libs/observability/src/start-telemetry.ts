@@ -13,7 +13,12 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -123,12 +128,15 @@ export function startTelemetry(options: StartTelemetryOptions): TelemetryHandle 
   const exportProcessor = createExportProcessor(exporterKind, options, memoryExporter);
 
   const provider = new NodeTracerProvider({
-    resource: defaultResource().merge(
-      resourceFromAttributes({
-        [ATTR_SERVICE_NAME]: options.serviceName,
-        ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
-      }),
-    ),
+    // OTEL_RESOURCE_ATTRIBUTES (e.g. pod and namespace, set by the deployment) join every span.
+    resource: defaultResource()
+      .merge(detectResources({ detectors: [envDetector] }))
+      .merge(
+        resourceFromAttributes({
+          [ATTR_SERVICE_NAME]: options.serviceName,
+          ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
+        }),
+      ),
     // The tenant processor runs first so the attributes are there before any export.
     spanProcessors: [new TenantSpanProcessor(), ...(exportProcessor ? [exportProcessor] : [])],
   });
