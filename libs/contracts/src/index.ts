@@ -4,3 +4,5 @@ export * from './platform-topics';
 export * from './identity/identity-events';
 export * from './gateway/gateway-events';
 export * from './authorization/authorization-events';
+export * from './authorization/permission-catalogue';
+export * from './authorization/authorization-check-api';

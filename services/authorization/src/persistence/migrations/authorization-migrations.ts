@@ -1,0 +1,10 @@
+import { EventTables1764230400000 } from '@tenantry/events';
+import { AuthorizationSchema1764300000000 } from './authorization-schema.migration';
+import { AuditLog1764300100000 } from './audit-log.migration';
+
+/** Every migration of the authorization database, in order. */
+export const AUTHORIZATION_MIGRATIONS = [
+  EventTables1764230400000,
+  AuthorizationSchema1764300000000,
+  AuditLog1764300100000,
+];
