@@ -119,6 +119,17 @@ export const SERVICES = [
     health: (ports) => `http://127.0.0.1:${ports.IDENTITY_PORT}/readyz`,
   },
   {
+    name: 'authorization',
+    cmd: [...RUN_TS, 'services/authorization/src/main.ts'],
+    env: (addr, ports) => ({
+      ...commonServiceEnv(addr),
+      PORT: String(ports.AUTHORIZATION_PORT),
+      AUTHORIZATION_DATABASE_URL: addr.databases.authorization.appUrl,
+      AUTHORIZATION_DATABASE_OWNER_URL: addr.databases.authorization.ownerUrl,
+    }),
+    health: (ports) => `http://127.0.0.1:${ports.AUTHORIZATION_PORT}/readyz`,
+  },
+  {
     name: 'gateway',
     cmd: [...RUN_TS, 'services/gateway/src/main.ts'],
     env: (addr, ports) => ({
@@ -127,6 +138,7 @@ export const SERVICES = [
       GATEWAY_DATABASE_URL: addr.databases.gateway.appUrl,
       GATEWAY_DATABASE_OWNER_URL: addr.databases.gateway.ownerUrl,
       IDENTITY_URL: `http://127.0.0.1:${ports.IDENTITY_PORT}`,
+      AUTHORIZATION_URL: `http://127.0.0.1:${ports.AUTHORIZATION_PORT}`,
     }),
     health: (ports) => `http://127.0.0.1:${ports.GATEWAY_PORT}/readyz`,
   },

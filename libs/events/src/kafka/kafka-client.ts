@@ -70,7 +70,11 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
       ({ level, log, namespace }: LogEntry) => {
         const { message, ...meta } = log;
         const line = `kafkajs ${namespace}: ${message}`;
-        if (level === logLevel.ERROR) logger.error(line, meta);
+        // Producers retry a bounded number of times on purpose: the outbox relay backs off and
+        // re-sends itself (at-least-once, made idempotent by the inbox), so this is not news.
+        if (String(message).startsWith('Limiting retries for the idempotent producer')) {
+          logger.debug(line, meta);
+        } else if (level === logLevel.ERROR) logger.error(line, meta);
         else if (level === logLevel.WARN) logger.warn(line, meta);
         else logger.debug(line, meta);
       },
