@@ -1,3 +1,6 @@
+import type { PlatformMetrics } from '@tenantry/observability';
+import { metricsHandler } from '@tenantry/observability';
+import { httpMetrics } from './http-metrics';
 import type { PublicRoute } from './require-signed-context';
 import express from 'express';
 import type { Express } from 'express';
@@ -36,6 +39,11 @@ export interface CreateHttpAppOptions {
   readonly publicRoutes?: readonly PublicRoute[];
   /** Reuse an incoming `x-request-id`; default: yes behind the gateway, no at the edge. */
   readonly trustIncomingRequestId?: boolean;
+  /**
+   * When given: request rate and latency by route, method, status and tenant class are recorded,
+   * and `GET /metrics` serves the registry (Prometheus text format, no signed context needed).
+   */
+  readonly metrics?: PlatformMetrics;
   /** Mounts the service's routes; runs after the context check and body parsing. */
   readonly configure: (app: Express) => void;
 }
@@ -66,6 +74,10 @@ export function createHttpApp(options: CreateHttpAppOptions): Express {
         logger,
       }),
     );
+  }
+  if (options.metrics) {
+    app.get('/metrics', metricsHandler(options.metrics.registry));
+    app.use(httpMetrics(options.metrics));
   }
   app.use(jsonBody(options.bodyLimit ?? '100kb'));
 

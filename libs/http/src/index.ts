@@ -11,3 +11,4 @@ export * from './start-http-server';
 export * from './validate-request';
 export * from './validation-problem';
 export * from './api-routes';
+export * from './http-metrics';

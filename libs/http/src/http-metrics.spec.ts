@@ -1,0 +1,38 @@
+import request from 'supertest';
+import { createMetrics } from '@tenantry/observability';
+import { createContextTokenKey, signContextToken } from '@tenantry/tenancy';
+import { createHttpApp } from './create-http-app';
+
+const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined };
+
+describe('http metrics', () => {
+  it('counts requests by route pattern, status and tenant class, and serves them at /metrics', async () => {
+    const key = createContextTokenKey('k'.repeat(40));
+    const metrics = createMetrics('things');
+    const app = createHttpApp({
+      serviceName: 'things',
+      logger: quiet,
+      contextKeys: [key],
+      metrics,
+      configure(app) {
+        app.get('/v1/things/:thingId', (_req, res) => {
+          res.json({ ok: true });
+        });
+      },
+    });
+    const token = await signContextToken(
+      { tenantId: 't1', actor: { type: 'user', id: 'u1' }, requestId: 'r1' },
+      key,
+    );
+    await request(app).get('/v1/things/42').set('x-context-token', token).expect(200);
+    await request(app).get('/v1/things/43').set('x-context-token', token).expect(200);
+    await request(app).get('/v1/nothing').set('x-context-token', token).expect(404);
+
+    const scrape = await request(app).get('/metrics').expect(200);
+    expect(scrape.text).toMatch(
+      /http_requests_total\{[^}]*route="\/v1\/things\/:thingId"[^}]*status="200"[^}]*tenant_class="tenant"[^}]*\} 2/,
+    );
+    expect(scrape.text).toMatch(/http_requests_total\{[^}]*route="unmatched"[^}]*status="404"/);
+    expect(scrape.text).not.toContain('/v1/things/42');
+  });
+});
