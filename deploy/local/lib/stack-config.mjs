@@ -92,7 +92,6 @@ function commonServiceEnv(addr) {
   return {
     KAFKA_BROKERS: addr.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: addr.schemaRegistryUrl,
-    REDIS_URL,
     CONTEXT_TOKEN_SECRET: DEV_SECRETS.CONTEXT_TOKEN_SECRET,
     ...(addr.zipkinUrl
       ? { TELEMETRY_EXPORTER: 'zipkin', ZIPKIN_URL: `${addr.zipkinUrl}/api/v2/spans` }
@@ -112,6 +111,7 @@ export const SERVICES = [
     env: (addr, ports) => ({
       ...commonServiceEnv(addr),
       PORT: String(ports.IDENTITY_PORT),
+      REDIS_URL,
       IDENTITY_DATABASE_URL: addr.databases.identity.appUrl,
       IDENTITY_DATABASE_OWNER_URL: addr.databases.identity.ownerUrl,
       IDENTITY_KEY_ENCRYPTION_SECRET: DEV_SECRETS.IDENTITY_KEY_ENCRYPTION_SECRET,
@@ -135,6 +135,7 @@ export const SERVICES = [
     env: (addr, ports) => ({
       ...commonServiceEnv(addr),
       PORT: String(ports.GATEWAY_PORT),
+      REDIS_URL,
       GATEWAY_DATABASE_URL: addr.databases.gateway.appUrl,
       GATEWAY_DATABASE_OWNER_URL: addr.databases.gateway.ownerUrl,
       IDENTITY_URL: `http://127.0.0.1:${ports.IDENTITY_PORT}`,
