@@ -13,17 +13,20 @@ export interface PlatformOptions {
   /** Per-tenant rate limit at the gateway. */
   readonly rateLimitRps?: number;
   readonly rateLimitBurst?: number;
+  /** How long the gateway reuses a permission decision (AUTHZ_DECISION_TTL_MS). */
+  readonly decisionTtlMs?: number;
 }
 
 /**
- * Identity and the gateway as real processes on fresh databases, against the test stack's Kafka,
- * registry, PostgreSQL and Redis. Tests talk to `gatewayUrl` as a client would.
+ * Identity, authorization and the gateway as real processes on fresh databases, against the test
+ * stack's Kafka, registry, PostgreSQL and Redis. Tests talk to `gatewayUrl` as a client would.
  */
 export class E2ePlatform {
   readonly contextSecret = randomBytes(32).toString('hex');
   private readonly keySecret = randomBytes(32).toString('hex');
   private readonly databases: TestDatabase[] = [];
   identity!: ServiceProcess;
+  authorization!: ServiceProcess;
   gateway!: ServiceProcess;
   identityDb!: TestDatabase;
 
@@ -37,8 +40,13 @@ export class E2ePlatform {
     const env = testStackEnv();
     this.identityDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_identity');
     const gatewayDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_gateway');
-    this.databases.push(this.identityDb, gatewayDb);
-    const [identityPort, gatewayPort] = [await freePort(), await freePort()];
+    const authorizationDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_authorization');
+    this.databases.push(this.identityDb, gatewayDb, authorizationDb);
+    const [identityPort, authorizationPort, gatewayPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const common = {
       KAFKA_BROKERS: env.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: env.schemaRegistryUrl,
@@ -58,6 +66,20 @@ export class E2ePlatform {
       },
       `http://127.0.0.1:${identityPort}`,
     );
+    this.authorization = new ServiceProcess(
+      'authorization',
+      'services/authorization/src/main.ts',
+      {
+        ...common,
+        PORT: String(authorizationPort),
+        AUTHORIZATION_DATABASE_URL: authorizationDb.appUrl,
+        AUTHORIZATION_DATABASE_OWNER_URL: authorizationDb.ownerUrl,
+        // Its own consumer groups: identity's history is read into this run's database only.
+        KAFKA_CONSUMER_GROUP_PREFIX: `e2e-authz-${randomBytes(4).toString('hex')}`,
+        AUTHZ_POLICY_POLL_MS: '500',
+      },
+      `http://127.0.0.1:${authorizationPort}`,
+    );
     this.gateway = new ServiceProcess(
       'gateway',
       'services/gateway/src/main.ts',
@@ -68,6 +90,9 @@ export class E2ePlatform {
         GATEWAY_DATABASE_URL: gatewayDb.appUrl,
         GATEWAY_DATABASE_OWNER_URL: gatewayDb.ownerUrl,
         IDENTITY_URL: this.identity.url,
+        AUTHORIZATION_URL: this.authorization.url,
+        AUTHZ_DECISION_TTL_MS: String(this.options.decisionTtlMs ?? 10_000),
+        AUTHZ_TIMEOUT_MS: '1000',
         RATE_LIMIT_RPS: String(this.options.rateLimitRps ?? 200),
         RATE_LIMIT_BURST: String(this.options.rateLimitBurst ?? 400),
         TENANT_STATUS_CACHE_MS: '500',
@@ -75,9 +100,19 @@ export class E2ePlatform {
       },
       `http://127.0.0.1:${gatewayPort}`,
     );
-    await this.identity.start();
+    await Promise.all([this.identity.start(), this.authorization.start()]);
     await this.gateway.start();
     return this;
+  }
+
+  /** Stops the authorization service (SIGTERM), e.g. to prove the gateway then refuses. */
+  async stopAuthorization(): Promise<void> {
+    await this.authorization.stop();
+  }
+
+  /** Starts it again on the same port and database. */
+  async startAuthorization(): Promise<void> {
+    await this.authorization.start();
   }
 
   /** Creates a platform operator with identity's bootstrap command. */
@@ -110,6 +145,7 @@ export class E2ePlatform {
 
   async stop(): Promise<void> {
     await this.gateway?.stop();
+    await this.authorization?.stop();
     await this.identity?.stop();
     for (const database of this.databases) await database.drop();
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { waitFor } from '@tenantry/testing';
 import { call } from '../support/api-client';
 import { E2ePlatform } from '../support/platform';
+import { waitForRole } from '../support/tenant-users';
 
 interface Session {
   tenantId: string;
@@ -37,6 +38,8 @@ describe('the platform through its gateway (real identity, real gateway, real st
       body: { email, password: PASSWORD },
     });
     expect(login.status).toBe(200);
+    // Authorization makes the creator owner from identity's event; the gateway asks it.
+    await waitForRole(api, String(login.body.accessToken), 'owner');
     return {
       email,
       tenantId: String(signup.body.tenantId),
@@ -103,6 +106,7 @@ describe('the platform through its gateway (real identity, real gateway, real st
     const bob = await call(api, 'POST', '/v1/auth/token', { body: { email, password: PASSWORD } });
     expect(bob.status).toBe(200);
     const bobToken = String(bob.body.accessToken);
+    await waitForRole(api, bobToken, 'member');
     const members = await call<{ items: { email: string }[] }>(api, 'GET', '/v1/members', {
       token: bobToken,
     });

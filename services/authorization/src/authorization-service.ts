@@ -156,11 +156,13 @@ export async function startAuthorizationService(
       serviceName: 'authorization',
       logger,
       contextKeys: config.contextKeys,
+      publicRoutes: [...api.publicRoutes.publicRoutes(), ...api.metaRoutes.publicRoutes()],
       readinessChecks: { database: () => dataSource.query('SELECT 1') },
       configure(express) {
         express.get('/metrics', metricsHandler(metrics.registry));
         api.publicRoutes.mount(express);
         api.internalRoutes.mount(express);
+        api.metaRoutes.mount(express);
       },
     });
     const server = await startHttpServer(app, { port: config.port, logger });

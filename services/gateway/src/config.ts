@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { contextTokenKeyFromEnv, contextTokenKeysFromEnv } from '@tenantry/tenancy';
 import type { ContextTokenKey } from '@tenantry/tenancy';
@@ -45,6 +47,18 @@ export interface GatewayConfig {
   /** Calls held in memory while the database is unreachable; older ones are dropped beyond it. */
   readonly usageMaxBufferedRows: number;
   readonly openApiRefreshMs: number;
+  /**
+   * Coarse route permissions checked with the authorization service. `false` only where another
+   * step stands in (tests of the other steps); never in a deployment.
+   */
+  readonly authzEnforced: boolean;
+  /** How long a permission decision is reused (a missed policy event is stale at most this). */
+  readonly authzDecisionTtlMs: number;
+  readonly authzDecisionCacheSize: number;
+  /** Longest wait for a decision; beyond it the request is refused with 503. */
+  readonly authzTimeoutMs: number;
+  /** Names this replica's policy-cache consumer (`gateway.policy-cache.<id>`); unique per process. */
+  readonly instanceId: string;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -66,7 +80,7 @@ const envSchema = z.object({
   SCHEMA_REGISTRY_URL: url.default('http://127.0.0.1:8081/apis/ccompat/v7'),
   REDIS_URL: url.default('redis://127.0.0.1:6379'),
   IDENTITY_URL: url.default('http://127.0.0.1:4001'),
-  AUTHORIZATION_URL: url.optional(),
+  AUTHORIZATION_URL: url.default('http://127.0.0.1:4002'),
   BILLING_URL: url.optional(),
   REPORTING_URL: url.optional(),
   IDENTITY_ISSUER: z.string().min(1).default('tenantry-identity'),
@@ -89,6 +103,14 @@ const envSchema = z.object({
   USAGE_FLUSH_MAX_ROWS: positiveInt.default(200),
   USAGE_MAX_BUFFERED_ROWS: positiveInt.default(50_000),
   OPENAPI_REFRESH_MS: positiveInt.default(60_000),
+  AUTHZ_ENFORCEMENT: z.enum(['on', 'off']).default('on'),
+  AUTHZ_DECISION_TTL_MS: positiveInt.default(10_000),
+  AUTHZ_DECISION_CACHE_SIZE: positiveInt.default(100_000),
+  AUTHZ_TIMEOUT_MS: positiveInt.default(1_000),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+    .optional(),
 });
 
 function parseJson<T>(name: string, raw: string | undefined, schema: z.ZodType<T>): T | undefined {
@@ -111,8 +133,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     throw new Error(`invalid gateway configuration:\n${z.prettifyError(parsed.error)}`);
   }
   const e = parsed.data;
-  const serviceUrls: Record<string, string> = { identity: e.IDENTITY_URL };
-  if (e.AUTHORIZATION_URL) serviceUrls.authorization = e.AUTHORIZATION_URL;
+  const serviceUrls: Record<string, string> = {
+    identity: e.IDENTITY_URL,
+    authorization: e.AUTHORIZATION_URL,
+  };
   if (e.BILLING_URL) serviceUrls.billing = e.BILLING_URL;
   if (e.REPORTING_URL) serviceUrls.reporting = e.REPORTING_URL;
   const routes =
@@ -156,5 +180,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     usageFlushMaxRows: e.USAGE_FLUSH_MAX_ROWS,
     usageMaxBufferedRows: e.USAGE_MAX_BUFFERED_ROWS,
     openApiRefreshMs: e.OPENAPI_REFRESH_MS,
+    authzEnforced: e.AUTHZ_ENFORCEMENT === 'on',
+    authzDecisionTtlMs: e.AUTHZ_DECISION_TTL_MS,
+    authzDecisionCacheSize: e.AUTHZ_DECISION_CACHE_SIZE,
+    authzTimeoutMs: e.AUTHZ_TIMEOUT_MS,
+    instanceId:
+      e.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.slice(-100),
   };
 }

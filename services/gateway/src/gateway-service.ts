@@ -4,6 +4,7 @@ import type { Logger } from 'winston';
 import { GATEWAY_EVENTS, PLATFORM_TOPICS } from '@tenantry/contracts';
 import { migrateServiceDatabase, openServiceDataSource } from '@tenantry/db';
 import type { ServiceDatabaseConfig } from '@tenantry/db';
+import type { InboxConsumer } from '@tenantry/events';
 import {
   EventCodec,
   EventTables1764230400000,
@@ -15,9 +16,12 @@ import {
 import { createHttpApp } from '@tenantry/http';
 import { createLogger, metricsHandler } from '@tenantry/observability';
 import { ApiKeyVerifier } from './auth/api-key-verifier';
+import { AuthorizationClient } from './auth/authorization-client';
+import { authorizationPermissionCheck } from './auth/authorization-permission-check';
 import { IdentityClient } from './auth/identity-client';
 import { JwtVerifier } from './auth/jwt-verifier';
 import type { PermissionCheck } from './auth/permission-check';
+import { PermissionDecisionCache } from './auth/permission-decision-cache';
 import { RequestAuthenticator } from './auth/request-authenticator';
 import { TenantStatusChecker } from './auth/tenant-status-checker';
 import type { GatewayConfig } from './config';
@@ -25,6 +29,11 @@ import { docsRoutes } from './http/docs-routes';
 import { createGatewayMetrics } from './http/gateway-metrics';
 import type { GatewayMetrics } from './http/gateway-metrics';
 import { gatewayPipeline } from './http/gateway-pipeline';
+import {
+  POLICY_CACHE_CONSUMER_PREFIX,
+  createPolicyCacheConsumer,
+} from './messaging/policy-cache-consumer';
+import { PolicyCacheInboxJanitor } from './messaging/policy-cache-inbox-janitor';
 import { OpenApiCatalog } from './openapi/openapi-catalog';
 import { OpenApiRefresher } from './openapi/openapi-refresher';
 import { UpstreamProxy } from './proxy/upstream-proxy';
@@ -33,7 +42,7 @@ import { UsageRecorder } from './usage/usage-recorder';
 
 export interface GatewayServiceOptions {
   readonly logger?: Logger;
-  /** The coarse permission step (authorization service); none until that service exists. */
+  /** Replaces the coarse permission step (tests); by default the authorization service's. */
   readonly checkPermission?: PermissionCheck;
   /** Namespace of the rate-limit buckets in Redis (tests isolate themselves with it). */
   readonly rateLimitKeyPrefix?: string;
@@ -45,6 +54,8 @@ export interface GatewayService {
   readonly usage: UsageRecorder;
   readonly relay: OutboxRelay;
   readonly catalog: OpenApiCatalog;
+  /** Cached permission decisions (undefined when enforcement is off). */
+  readonly decisions: PermissionDecisionCache | undefined;
   /** Fetches every service's OpenAPI document now (otherwise on a timer). */
   refreshOpenApi(): Promise<void>;
   /** Flushes usage, stops the relay and closes every connection. Call after the server closed. */
@@ -73,6 +84,8 @@ export async function createGatewayService(
   const kafka = createKafkaClient({ clientId: 'gateway', brokers: config.kafkaBrokers, logger });
   await provisionTopics(kafka, PLATFORM_TOPICS);
   const codec = new EventCodec(config.schemaRegistryUrl);
+  // Authorization's events are decoded with their definitions (reader schemas); only what the
+  // gateway produces is registered here.
   await codec.register(GATEWAY_EVENTS);
   const relay = new OutboxRelay({ dataSource, kafka, logger, metrics, pollIntervalMs: 1000 });
   await relay.start();
@@ -146,6 +159,50 @@ export async function createGatewayService(
   await refresher.refresh();
   refresher.start();
 
+  let checkPermission = options.checkPermission;
+  let decisions: PermissionDecisionCache | undefined;
+  let policyConsumer: InboxConsumer | undefined;
+  let janitor: PolicyCacheInboxJanitor | undefined;
+  const policyConsumerName = `${POLICY_CACHE_CONSUMER_PREFIX}${config.instanceId}`;
+  if (!checkPermission && config.authzEnforced) {
+    const authorizationUrl = config.serviceUrls.authorization;
+    if (!authorizationUrl) throw new Error('the gateway needs AUTHORIZATION_URL');
+    decisions = new PermissionDecisionCache({
+      ttlMs: config.authzDecisionTtlMs,
+      maxEntries: config.authzDecisionCacheSize,
+    });
+    policyConsumer = createPolicyCacheConsumer({
+      kafka,
+      dataSource,
+      codec,
+      logger,
+      metrics,
+      cache: decisions,
+      instanceId: config.instanceId,
+    });
+    await policyConsumer.start();
+    janitor = new PolicyCacheInboxJanitor({
+      dataSource,
+      logger,
+      consumerName: policyConsumerName,
+    });
+    janitor.start();
+    checkPermission = authorizationPermissionCheck({
+      client: new AuthorizationClient({
+        baseUrl: authorizationUrl,
+        contextTokenKey: config.contextTokenKey,
+        timeoutMs: config.authzTimeoutMs,
+      }),
+      cache: decisions,
+      hasDocument: (service) => catalog.hasDocument(service),
+      log: logger,
+      onDecision: (outcome, cached) =>
+        metrics.permissionChecksTotal.inc({ outcome, cached: String(cached) }),
+    });
+  } else if (!checkPermission) {
+    logger.warn('AUTHZ_ENFORCEMENT=off: route permissions are left to the services');
+  }
+
   const proxy = new UpstreamProxy({ timeoutMs: config.upstreamTimeoutMs });
   const app = createHttpApp({
     serviceName: 'gateway',
@@ -168,7 +225,7 @@ export async function createGatewayService(
           authenticator,
           tenantStatus,
           rateLimiter,
-          checkPermission: options.checkPermission,
+          checkPermission,
           contextTokenKey: config.contextTokenKey,
           proxy,
           usage,
@@ -186,10 +243,16 @@ export async function createGatewayService(
     usage,
     relay,
     catalog,
+    decisions,
     refreshOpenApi: () => refresher.refresh(),
     stop() {
       stopped ??= (async () => {
         refresher.stop();
+        janitor?.stop();
+        if (policyConsumer) {
+          await policyConsumer.stop();
+          await forgetPolicyConsumer(kafka, janitor, policyConsumerName, logger);
+        }
         await usage.stop();
         await relay.stop();
         proxy.close();
@@ -199,4 +262,31 @@ export async function createGatewayService(
       return stopped;
     },
   };
+}
+
+/**
+ * A replica's policy-cache consumer group and inbox rows are never reused (the next process has
+ * another instance id): a clean stop removes both; a crashed replica's are pruned by the janitor
+ * (rows) and by Kafka's `offsets.retention.minutes` (group).
+ */
+async function forgetPolicyConsumer(
+  kafka: ReturnType<typeof createKafkaClient>,
+  janitor: PolicyCacheInboxJanitor | undefined,
+  consumerName: string,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await janitor?.forgetOwnRows();
+  } catch (error) {
+    logger.warn('could not delete this replica’s policy-cache inbox rows', { err: error });
+  }
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([consumerName]);
+  } catch (error) {
+    logger.warn('could not delete this replica’s policy-cache consumer group', { err: error });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

@@ -205,7 +205,7 @@ describe('identity: sign-up, tokens, refresh, logout', () => {
     const doc = await h.http.get('/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body.paths['/v1/signup'].post['x-permission']).toBe('public');
-    expect(doc.body.paths['/v1/invitations'].post['x-permission']).toBe('invitations:create');
+    expect(doc.body.paths['/v1/invitations'].post['x-permission']).toBe('members:invite');
     expect(Object.keys(doc.body.paths).some((path) => path.startsWith('/internal'))).toBe(false);
   });
 });

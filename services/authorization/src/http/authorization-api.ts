@@ -12,6 +12,8 @@ export interface AuthorizationApi {
   readonly publicRoutes: ApiRoutes;
   /** Service-to-service only; the gateway never routes clients here. */
   readonly internalRoutes: ApiRoutes;
+  /** `GET /openapi.json` (public): the public routes' document, which the gateway fetches. */
+  readonly metaRoutes: ApiRoutes;
 }
 
 export function authorizationApi(deps: RouteDeps): AuthorizationApi {
@@ -24,5 +26,21 @@ export function authorizationApi(deps: RouteDeps): AuthorizationApi {
   addAuditLogRoutes(publicRoutes, deps);
   const internalRoutes = new ApiRoutes({ ...info, title: `${info.title} (internal)` });
   addInternalAuthzCheckRoutes(internalRoutes, deps);
-  return { publicRoutes, internalRoutes };
+  // Apart from the public routes so that their document (and the route matrix built from their
+  // summaries) lists only the API itself.
+  const metaRoutes = new ApiRoutes({ ...info, title: `${info.title} (meta)` });
+  metaRoutes.add(
+    {
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'The OpenAPI document of the public routes',
+      tags: ['meta'],
+      permission: 'public',
+      responses: { 200: { description: 'OpenAPI 3.1' } },
+    },
+    async (_input, _req, res) => {
+      res.json(publicRoutes.openApi());
+    },
+  );
+  return { publicRoutes, internalRoutes, metaRoutes };
 }

@@ -4,6 +4,8 @@ import type { AuthenticatedActor } from './authenticated-actor';
 export interface PermissionCheckInput {
   readonly principal: AuthenticatedActor;
   readonly method: string;
+  /** The request path (no query). */
+  readonly path: string;
   /** The route pattern (`/v1/members/:memberId`) when a service's OpenAPI document names one. */
   readonly route: string | undefined;
   /** The operation's `x-permission` (`members:invite`, `authenticated`, ...) when known. */
@@ -14,8 +16,7 @@ export interface PermissionCheckInput {
 
 /**
  * The hook where coarse route permissions are enforced, after authentication and before the
- * request is forwarded. Resolves to allow; throws an `HttpProblem` (403) to refuse. The
- * authorization service's Casbin decision plugs in here (next issue); until then no check is
- * configured and the pipeline skips the step, leaving permissions to the services.
+ * request is forwarded. Resolves to allow; throws an `HttpProblem` to refuse (403 denied, 503
+ * when no decision can be had). The implementation is `authorizationPermissionCheck`.
  */
 export type PermissionCheck = (input: PermissionCheckInput) => Promise<void>;

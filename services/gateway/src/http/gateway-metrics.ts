@@ -9,6 +9,7 @@ export interface GatewayMetrics extends PlatformMetrics {
   readonly authFailuresTotal: Counter;
   readonly usageWrittenTotal: Counter;
   readonly usageDroppedTotal: Counter;
+  readonly permissionChecksTotal: Counter<'outcome' | 'cached'>;
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
@@ -39,6 +40,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     usageDroppedTotal: new Counter({
       name: 'gateway_usage_dropped_total',
       help: 'Usage events dropped because the buffer was full while the database was unreachable',
+      registers,
+    }),
+    permissionChecksTotal: new Counter({
+      name: 'gateway_permission_checks_total',
+      help: 'Coarse permission decisions (allowed, denied, unavailable, undeclared), cache hit or not',
+      labelNames: ['outcome', 'cached'],
       registers,
     }),
   };

@@ -26,7 +26,7 @@ export interface GatewayPipelineOptions {
   readonly authenticator: RequestAuthenticator;
   readonly tenantStatus: TenantStatusChecker;
   readonly rateLimiter: TenantRateLimiter;
-  /** Coarse route permissions (authorization service, next issue); skipped while undefined. */
+  /** Coarse route permissions (authorization service); skipped only when enforcement is off. */
   readonly checkPermission?: PermissionCheck;
   readonly contextTokenKey: ContextTokenKey;
   readonly proxy: UpstreamProxy;
@@ -66,7 +66,8 @@ function tenantClassOf(principal: AuthenticatedActor | undefined, isPublic: bool
  *   2. authenticate (skipped on public operations): bearer JWT or API key -> tenant + actor;
  *   3. rate limit: the tenant's token bucket (429 + Retry-After);
  *   4. tenant status: suspended or deleted tenants are refused (403);
- *   5. check permission: the operation's `x-permission` (hook for the authorization service);
+ *   5. check permission: the operation's `x-permission`, decided by the authorization service
+ *      (cached; 403 when denied, 503 when it cannot answer);
  *   6. stamp and forward: client context headers stripped, verified context and signed token
  *      stamped, proxied with a timeout (502 / 504 problems);
  *   7. on completion: one usage event per call of a known tenant, and request metrics.
@@ -160,6 +161,7 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
         await options.checkPermission({
           principal,
           method: req.method,
+          path: req.path,
           route: operation?.route,
           permission: operation?.permission,
           service,

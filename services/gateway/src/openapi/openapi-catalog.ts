@@ -7,7 +7,7 @@ import { resolveRoute } from '../proxy/route-table';
 export interface CatalogOperation {
   readonly service: string;
   readonly method: string;
-  /** Express-style pattern, `/v1/invitations/:token/accept`. */
+  /** Express-style pattern, e.g. `/v1/members/:userId`. */
   readonly route: string;
   /** The operation's `x-permission`: `public`, `authenticated` or `<resource>:<action>`. */
   readonly permission: string | undefined;
@@ -24,7 +24,7 @@ export const CONTRACT_PUBLIC_ROUTES: readonly { method: string; route: string }[
   { method: 'post', route: '/v1/auth/refresh' },
   { method: 'post', route: '/v1/auth/logout' },
   { method: 'get', route: '/.well-known/jwks.json' },
-  { method: 'post', route: '/v1/invitations/:token/accept' },
+  { method: 'post', route: '/v1/invitations/accept' },
   { method: 'post', route: '/v1/operators/token' },
 ];
 
@@ -76,6 +76,11 @@ export class OpenApiCatalog {
     this.documents.set(service, document);
     this.operations = [...this.documents].flatMap(([name, doc]) => this.operationsOf(name, doc));
     this.merged = this.merge();
+  }
+
+  /** Whether the service's document has been fetched at least once. */
+  hasDocument(service: string): boolean {
+    return this.documents.has(service);
   }
 
   /** The declared operation for a request, when a document names it. */

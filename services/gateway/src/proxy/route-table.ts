@@ -31,12 +31,13 @@ export function parseRouteTable(entries: Readonly<Record<string, string>>): Rout
 /**
  * Which service owns which public path: the one declared route table. Internal routes
  * (`/internal/...`) are deliberately absent, so no client request can reach them. Prefixes of
- * authorization, billing and reporting are provisional until those services publish their routes.
+ * billing and reporting are provisional until those services publish their routes.
  */
 export const DEFAULT_ROUTE_TABLE: RouteTable = parseRouteTable({
   '/v1/signup': 'identity',
   '/v1/auth': 'identity',
   '/v1/me': 'identity',
+  '/v1/me/permissions': 'authorization',
   '/v1/members': 'identity',
   '/v1/invitations': 'identity',
   '/v1/api-keys': 'identity',
@@ -44,6 +45,7 @@ export const DEFAULT_ROUTE_TABLE: RouteTable = parseRouteTable({
   '/v1/operators': 'identity',
   '/v1/platform': 'identity',
   '/.well-known/jwks.json': 'identity',
+  '/v1/authz': 'authorization',
   '/v1/roles': 'authorization',
   '/v1/role-assignments': 'authorization',
   '/v1/audit-log': 'authorization',

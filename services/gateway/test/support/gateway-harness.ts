@@ -43,6 +43,9 @@ export class GatewayHarness {
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       CONTEXT_TOKEN_SECRET: this.secret,
       IDENTITY_URL: this.identity.url,
+      // These suites test the other steps; gateway-permissions.int.spec.ts turns checks on.
+      AUTHZ_ENFORCEMENT: 'off',
+      AUTHORIZATION_URL: 'http://127.0.0.1:9',
       JWKS_CACHE_MAX_AGE_MS: '1000',
       JWKS_COOLDOWN_MS: '200',
       API_KEY_CACHE_MS: '300',

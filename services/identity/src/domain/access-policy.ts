@@ -24,7 +24,8 @@ const TENANT_GRANTS: Readonly<Record<TenantPermission, readonly BuiltInRole[]>> 
   'invitations:read': MANAGERS,
   'invitations:revoke': MANAGERS,
   'api-keys:create': MANAGERS,
-  'api-keys:read': MANAGERS,
+  // Follows the permission catalogue: members see the tenant's keys (never their secrets).
+  'api-keys:read': ['owner', 'admin', 'member'],
   'api-keys:revoke': MANAGERS,
 };
 

@@ -40,7 +40,7 @@ export function invitationsRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       path: '/v1/invitations',
       summary: 'Invite someone into the current tenant (the token is returned once)',
       tags: ['invitations'],
-      permission: 'invitations:create',
+      permission: 'members:invite',
       body: z.strictObject({ email: emailSchema, role: grantableRoleSchema }),
       responses: {
         201: {
@@ -62,7 +62,7 @@ export function invitationsRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       path: '/v1/invitations',
       summary: 'List the invitations of the current tenant',
       tags: ['invitations'],
-      permission: 'invitations:read',
+      permission: 'members:read',
       responses: {
         200: { description: 'Invitations', schema: z.object({ items: z.array(invitationSchema) }) },
         403: problem('Not allowed'),
@@ -70,7 +70,7 @@ export function invitationsRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
     },
     async (_input, _req, res) => {
       const rows = await withCurrentTenant(deps.dataSource, async (tx) => {
-        await authorizeTenantActor(tx, 'invitations:read');
+        await authorizeTenantActor(tx, 'members:read');
         return tx.manager.find(InvitationEntity, { order: { createdAt: 'DESC' } });
       });
       res.json({ items: rows.map(toInvitation) });
@@ -83,7 +83,7 @@ export function invitationsRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       path: '/v1/invitations/:invitationId',
       summary: 'One invitation of the current tenant',
       tags: ['invitations'],
-      permission: 'invitations:read',
+      permission: 'members:read',
       params: invitationParams,
       responses: {
         200: { description: 'The invitation', schema: invitationSchema },
@@ -92,7 +92,7 @@ export function invitationsRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
     },
     async ({ params }, _req, res) => {
       const row = await withCurrentTenant(deps.dataSource, async (tx) => {
-        await authorizeTenantActor(tx, 'invitations:read');
+        await authorizeTenantActor(tx, 'members:read');
         return tx.manager.findOneBy(InvitationEntity, { id: params.invitationId });
       });
       if (!row) throw notFound('No such invitation.');
@@ -106,7 +106,7 @@ export function invitationsRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       path: '/v1/invitations/:invitationId',
       summary: 'Revoke an open invitation',
       tags: ['invitations'],
-      permission: 'invitations:revoke',
+      permission: 'members:remove',
       params: invitationParams,
       responses: {
         204: { description: 'Revoked (or already was)' },

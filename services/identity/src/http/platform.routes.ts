@@ -18,7 +18,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       path: '/v1/platform/tenants/:tenantId',
       summary: 'A tenant as the platform sees it (operators)',
       tags: ['platform'],
-      permission: 'tenants:read',
+      permission: 'platform.tenants:read',
       params: tenantParams,
       responses: {
         200: {
@@ -59,7 +59,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       path: '/v1/platform/tenants/:tenantId/suspend',
       summary: 'Suspend a tenant: its tokens and keys are refused with 403 until resumed',
       tags: ['platform'],
-      permission: 'tenant:suspend',
+      permission: 'platform.tenants:suspend',
       params: tenantParams,
       body: z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }),
       responses: {
@@ -80,7 +80,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       path: '/v1/platform/tenants/:tenantId/resume',
       summary: 'Resume a suspended tenant',
       tags: ['platform'],
-      permission: 'tenant:resume',
+      permission: 'platform.tenants:resume',
       params: tenantParams,
       responses: {
         200: { description: 'Active again', schema: tenantStatusSchema },
@@ -100,7 +100,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       path: '/v1/platform/tenants/:tenantId',
       summary: 'Delete a tenant (offboarding: every service purges its data)',
       tags: ['platform'],
-      permission: 'tenant:delete',
+      permission: 'platform.tenants:delete',
       params: tenantParams,
       responses: {
         200: { description: 'Deleted', schema: tenantStatusSchema },
@@ -119,7 +119,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       path: '/v1/platform/signing-keys/rotate',
       summary: 'Add a new token signing key; the current one retires when it activates',
       tags: ['platform'],
-      permission: 'signing-keys:rotate',
+      permission: 'platform.signing-keys:rotate',
       responses: {
         201: { description: 'The new key id', schema: z.object({ kid: z.string() }) },
         403: problem('Not an operator with this permission'),
