@@ -5,6 +5,7 @@ import { AUTHORIZATION_EVENTS, PLATFORM_TOPICS } from '@tenantry/contracts';
 import type { ServiceDatabaseConfig } from '@tenantry/db';
 import { migrateServiceDatabase, openServiceDataSource } from '@tenantry/db';
 import {
+  kafkaReadinessCheck,
   EventCodec,
   Outbox,
   OutboxRelay,
@@ -12,7 +13,7 @@ import {
   provisionTopics,
 } from '@tenantry/events';
 import { createHttpApp, startHttpServer } from '@tenantry/http';
-import { createLogger, createMetrics, metricsHandler } from '@tenantry/observability';
+import { createLogger, createMetrics } from '@tenantry/observability';
 import {
   PolicyChangeRecorder,
   AUTHORIZATION_SOURCE,
@@ -157,9 +158,12 @@ export async function startAuthorizationService(
       logger,
       contextKeys: config.contextKeys,
       publicRoutes: [...api.publicRoutes.publicRoutes(), ...api.metaRoutes.publicRoutes()],
-      readinessChecks: { database: () => dataSource.query('SELECT 1') },
+      readinessChecks: {
+        database: () => dataSource.query('SELECT 1'),
+        kafka: kafkaReadinessCheck(kafka),
+      },
+      metrics,
       configure(express) {
-        express.get('/metrics', metricsHandler(metrics.registry));
         api.publicRoutes.mount(express);
         api.internalRoutes.mount(express);
         api.metaRoutes.mount(express);

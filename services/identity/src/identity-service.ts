@@ -5,6 +5,7 @@ import type { Logger } from 'winston';
 import { IDENTITY_EVENTS, PLATFORM_TOPICS } from '@tenantry/contracts';
 import { migrateServiceDatabase, openServiceDataSource } from '@tenantry/db';
 import {
+  kafkaReadinessCheck,
   EventCodec,
   Outbox,
   OutboxRelay,
@@ -101,7 +102,7 @@ export async function createIdentityService(
     };
     relay = new OutboxRelay({ dataSource, kafka, logger, metrics });
     await relay.start();
-    const api = createIdentityHttpApi(deps, metrics);
+    const api = createIdentityHttpApi(deps, metrics, { kafka: kafkaReadinessCheck(kafka) });
     if (options.listen) {
       http = await startHttpServer(api.app, { port: config.port, logger });
     }

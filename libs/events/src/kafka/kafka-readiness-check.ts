@@ -2,24 +2,18 @@ import type { Kafka } from 'kafkajs';
 
 /**
  * A readiness check (for `createHttpApp({ readinessChecks })`) that passes while the Kafka cluster
- * answers a metadata request. It keeps one admin connection open rather than reconnecting on
- * every probe.
+ * answers a metadata request. Each probe connects and disconnects, so a probe never leaves a
+ * connection behind in a service that is shutting down (probes come every few seconds; this is
+ * cheap on that scale).
  */
 export function kafkaReadinessCheck(kafka: Kafka): (signal: AbortSignal) => Promise<void> {
-  const admin = kafka.admin();
-  let connected: Promise<void> | undefined;
   return async () => {
-    connected ??= admin.connect().catch((error: unknown) => {
-      connected = undefined;
-      throw error;
-    });
-    await connected;
+    const admin = kafka.admin({ retry: { retries: 0 } });
     try {
+      await admin.connect();
       await admin.describeCluster();
-    } catch (error) {
-      connected = undefined;
+    } finally {
       await admin.disconnect().catch(() => undefined);
-      throw error;
     }
   };
 }

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { ApiRoutes, createHttpApp } from '@tenantry/http';
-import { metricsHandler } from '@tenantry/observability';
+import type { ReadinessCheck } from '@tenantry/http';
 import type { PlatformMetrics } from '@tenantry/observability';
 import type { IdentityDeps } from '../application/identity-deps';
 import { apiKeysRoutes } from './api-keys.routes';
@@ -24,6 +24,8 @@ export interface IdentityHttpApi {
 export function createIdentityHttpApi(
   deps: IdentityDeps,
   metrics: PlatformMetrics,
+  /** More readiness checks than the database's, e.g. Kafka's. */
+  readinessChecks: Readonly<Record<string, ReadinessCheck>> = {},
 ): IdentityHttpApi {
   const routes = new ApiRoutes({ title: 'Tenantry identity', version: '1.0.0' });
   authRoutes(routes, deps);
@@ -58,11 +60,12 @@ export function createIdentityHttpApi(
     publicRoutes: routes.publicRoutes(),
     readinessChecks: {
       database: () => deps.dataSource.query('SELECT 1'),
+      ...readinessChecks,
     },
+    metrics,
     configure(express) {
       // Behind the gateway, the client's address is in X-Forwarded-For (for login rate limits).
       express.set('trust proxy', deps.config.trustProxy);
-      express.get('/metrics', metricsHandler(metrics.registry));
       routes.mount(express);
       internal.mount(express);
     },
