@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { EchoedRequest } from './support/fake-identity';
 import { GatewayHarness } from './support/gateway-harness';
