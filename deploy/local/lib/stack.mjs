@@ -298,7 +298,7 @@ export async function status({ profile = 'dev' } = {}) {
   }
   process.stdout.write(`Stack "${profile}" (${cfg.dir}):\n`);
   for (const r of rows)
-    process.stdout.write(`  ${r[0].padEnd(10)} ${r[1].padEnd(22)} ${r[2].padEnd(48)} ${r[3]}\n`);
+    process.stdout.write(`  ${r[0].padEnd(13)} ${r[1].padEnd(22)} ${r[2].padEnd(48)} ${r[3]}\n`);
   process.stdout.write(`  logs: ${path.dirname(logFile(cfg, 'x'))}/\n`);
   return running;
 }
