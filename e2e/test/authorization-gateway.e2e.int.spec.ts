@@ -91,6 +91,50 @@ describe('the gateway’s permission step against the real authorization service
     expect(revokedAfterMs).toBeLessThan(1_000);
   });
 
+  it('lets a custom role reach identity’s routes: identity relies on the gateway’s verified permission', async () => {
+    const owner = await signUpOwner(api);
+    const viewer = await inviteUser(api, owner, 'viewer');
+    // Viewers may not list API keys: refused at the gateway.
+    expect((await call(api, 'GET', '/v1/api-keys', { token: viewer.accessToken })).status).toBe(
+      403,
+    );
+    const role = `key-reader-${randomUUID().slice(0, 8)}`;
+    expect(
+      (
+        await call(api, 'POST', '/v1/roles', {
+          token: owner.accessToken,
+          body: { name: role, permissions: ['api-keys:read'] },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await call(api, 'PUT', `/v1/role-assignments/user/${viewer.userId}/roles/${role}`, {
+          token: owner.accessToken,
+        })
+      ).status,
+    ).toBe(200);
+    // Identity's membership still says viewer; the gateway's verified grant is what counts.
+    const listed = await waitFor(
+      'the viewer with the custom role to list API keys',
+      async () => {
+        const response = await call(api, 'GET', '/v1/api-keys', { token: viewer.accessToken });
+        return response.status === 200 ? response : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 50 },
+    );
+    expect(listed.body).toHaveProperty('items');
+    // Handing out roles still needs a manager's membership: no escalation through a custom role.
+    expect(
+      (
+        await call(api, 'POST', '/v1/api-keys', {
+          token: viewer.accessToken,
+          body: { name: 'sneaky', role: 'admin' },
+        })
+      ).status,
+    ).toBe(403);
+  });
+
   it('refuses protected routes with 503 while authorization is down; public ones keep working', async () => {
     // Nothing of this owner is cached at the gateway yet (only `authenticated` calls so far).
     const owner = await signUpOwner(api);

@@ -150,3 +150,17 @@ describe('context token keys', () => {
     expect(contextTokenKeysFromEnv(env).map((key) => key.kid)).toEqual([current.kid, previous.kid]);
   });
 });
+
+describe('granted permissions in the context token', () => {
+  it('carries the permissions the gateway verified, and nothing when none were', async () => {
+    const key = createContextTokenKey('g'.repeat(40));
+    const base = { tenantId: 't1', actor: { type: 'user' as const, id: 'u1' }, requestId: 'r1' };
+    const withGrant = await verifyContextToken(
+      await signContextToken({ ...base, grantedPermissions: ['api-keys:read'] }, key),
+      key,
+    );
+    expect(withGrant.grantedPermissions).toEqual(['api-keys:read']);
+    const without = await verifyContextToken(await signContextToken(base, key), key);
+    expect(without.grantedPermissions).toBeUndefined();
+  });
+});

@@ -37,6 +37,7 @@ const claimsSchema = z.object({
   rid: id,
   jti: id,
   cid: id.optional(),
+  prm: z.array(id).max(20).optional(),
 });
 
 const contextSchema = z.object({
@@ -44,6 +45,7 @@ const contextSchema = z.object({
   actor,
   requestId: id,
   correlationId: id.optional(),
+  grantedPermissions: z.array(id).max(20).optional(),
 });
 
 export interface SignContextTokenOptions {
@@ -74,13 +76,14 @@ export async function signContextToken(
       `cannot sign an incomplete tenant context: ${z.prettifyError(checked.error)}`,
     );
   }
-  const { tenantId, actor, requestId, correlationId } = checked.data;
+  const { tenantId, actor, requestId, correlationId, grantedPermissions } = checked.data;
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({
     tid: tenantId,
     act: { type: actor.type, id: actor.id },
     rid: requestId,
     ...(correlationId === undefined ? {} : { cid: correlationId }),
+    ...(grantedPermissions === undefined ? {} : { prm: grantedPermissions }),
   })
     .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ: CONTEXT_TOKEN_TYPE })
     .setIssuer(CONTEXT_TOKEN_ISSUER)
@@ -140,12 +143,13 @@ export async function verifyContextToken(
     if (!claims.success || claims.data.jti !== claims.data.rid) {
       throw new InvalidContextTokenError('invalid_claims');
     }
-    const { tid, act, rid, cid } = claims.data;
+    const { tid, act, rid, cid, prm } = claims.data;
     return {
       tenantId: tid,
       actor: { type: act.type, id: act.id },
       requestId: rid,
       ...(cid === undefined ? {} : { correlationId: cid }),
+      ...(prm === undefined ? {} : { grantedPermissions: prm }),
     };
   } catch (error) {
     throw error instanceof InvalidContextTokenError

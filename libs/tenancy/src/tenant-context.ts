@@ -17,6 +17,12 @@ export interface TenantContext {
   readonly causationId?: string;
   /** Carried from the first request through every event it causes. */
   readonly correlationId?: string;
+  /**
+   * Permissions the gateway has already verified with the authorization service for this
+   * request (the route's declared permission). Services may rely on them instead of keeping a
+   * second copy of the role rules; absent on events and on requests that needed none.
+   */
+  readonly grantedPermissions?: readonly string[];
 }
 
 const storage = new AsyncLocalStorage<TenantContext>();

@@ -157,6 +157,7 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
       }
 
       // Hook: coarse route permission, decided by tenant and role (authorization service).
+      let grantedPermissions: string[] | undefined;
       if (options.checkPermission) {
         await options.checkPermission({
           principal,
@@ -167,12 +168,18 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
           service,
           requestId,
         });
+        // Passed the check: the service can rely on this decision instead of repeating it.
+        const checked = operation?.permission;
+        if (checked && checked !== 'public' && checked !== 'authenticated') {
+          grantedPermissions = [checked];
+        }
       }
 
       const context: TenantContext = {
         tenantId: principal.tenantId,
         actor: principal.actor,
         requestId,
+        ...(grantedPermissions ? { grantedPermissions } : {}),
       };
       const token = await signContextToken(context, options.contextTokenKey, {
         ttlSeconds: 60,

@@ -13,6 +13,11 @@ import { TenantEntity } from '../persistence/entities/tenant.entity';
 export interface TenantActor {
   readonly actor: Actor;
   readonly role: BuiltInRole;
+  /**
+   * The gateway verified the route's permission with the authorization service (which owns
+   * custom roles and later role changes), so it holds whatever the membership role says.
+   */
+  readonly grantedByAuthorization: boolean;
 }
 
 /**
@@ -24,7 +29,7 @@ export async function authorizeTenantActor(
   tx: TenantTransaction,
   permission: TenantPermission | 'authenticated',
 ): Promise<TenantActor> {
-  const { actor } = requireTenantContext('a tenant route');
+  const { actor, grantedPermissions } = requireTenantContext('a tenant route');
   if (!isUuid(tx.tenantId) || !isUuid(actor.id)) {
     throw forbidden('The caller is not a member of this tenant.');
   }
@@ -42,8 +47,15 @@ export async function authorizeTenantActor(
     role = usable ? key.role : undefined;
   }
   if (!role) throw forbidden('The caller is not a member of this tenant.');
-  if (permission !== 'authenticated' && !accessPolicy.tenantRoleAllows(role, permission)) {
+  const grantedByAuthorization =
+    permission !== 'authenticated' &&
+    (grantedPermissions ?? []).includes(accessPolicy.catalogueNameOf(permission));
+  if (
+    permission !== 'authenticated' &&
+    !grantedByAuthorization &&
+    !accessPolicy.tenantRoleAllows(role, permission)
+  ) {
     throw forbidden(`This needs the ${permission} permission.`);
   }
-  return { actor, role };
+  return { actor, role, grantedByAuthorization };
 }

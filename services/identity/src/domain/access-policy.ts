@@ -29,6 +29,18 @@ const TENANT_GRANTS: Readonly<Record<TenantPermission, readonly BuiltInRole[]>> 
   'api-keys:revoke': MANAGERS,
 };
 
+// Identity's finer names -> the permission catalogue the gateway checks.
+const CATALOGUE_NAMES: Readonly<Record<TenantPermission, string>> = {
+  'members:read': 'members:read',
+  'members:remove': 'members:remove',
+  'invitations:create': 'members:invite',
+  'invitations:read': 'members:read',
+  'invitations:revoke': 'members:remove',
+  'api-keys:create': 'api-keys:create',
+  'api-keys:read': 'api-keys:read',
+  'api-keys:revoke': 'api-keys:revoke',
+};
+
 const PLATFORM_GRANTS: Readonly<Record<PlatformPermission, readonly string[]>> = {
   'tenants:read': ['support', 'admin'],
   'tenant:suspend': ['support', 'admin'],
@@ -50,7 +62,17 @@ export const accessPolicy = {
     return PLATFORM_GRANTS[permission].includes(role);
   },
 
-  /** Whether `actorRole` may hand out or take away `targetRole` (an admin cannot touch owners). */
+  /** The authorization catalogue's name of one of identity's tenant permissions. */
+  catalogueNameOf(permission: TenantPermission): string {
+    return CATALOGUE_NAMES[permission];
+  },
+
+  /**
+   * Whether `actorRole` may hand out or take away `targetRole` (an admin cannot touch owners).
+   * Deliberately by membership role even when authorization granted the route: a custom role
+   * holding `members:invite` must not hand out a role with permissions its holder lacks, and
+   * identity cannot see role definitions (authorization owns them).
+   */
   canManageRole(actorRole: BuiltInRole, targetRole: BuiltInRole): boolean {
     if (!MANAGERS.includes(actorRole)) return false;
     return targetRole !== 'owner' || actorRole === 'owner';
