@@ -95,6 +95,9 @@ export class E2ePlatform {
         AUTHZ_TIMEOUT_MS: '1000',
         RATE_LIMIT_RPS: String(this.options.rateLimitRps ?? 200),
         RATE_LIMIT_BURST: String(this.options.rateLimitBurst ?? 400),
+        // Every test user signs up and logs in from 127.0.0.1.
+        PUBLIC_RATE_LIMIT_RPS: '1000',
+        PUBLIC_RATE_LIMIT_BURST: '1000',
         TENANT_STATUS_CACHE_MS: '500',
         API_KEY_CACHE_MS: '500',
       },

@@ -30,6 +30,10 @@ export interface GatewayConfig {
   readonly serviceUrls: Readonly<Record<string, string>>;
   readonly routes: RouteTable;
   readonly rateLimit: RateLimitPolicy;
+  /** Per client address, for unauthenticated calls. */
+  readonly publicRateLimit: RateLimitPolicy;
+  /** Express `trust proxy`: who may set X-Forwarded-For. */
+  readonly trustProxy: string;
   /** Tenants with their own bucket size (contracts, noisy integrations). */
   readonly rateLimitOverrides: Readonly<Record<string, RateLimitPolicy>>;
   readonly bodyLimitBytes: number;
@@ -89,6 +93,12 @@ const envSchema = z.object({
   GATEWAY_ROUTES: z.string().optional(),
   RATE_LIMIT_RPS: z.coerce.number().positive().default(50),
   RATE_LIMIT_BURST: positiveInt.default(100),
+  // Unauthenticated calls (sign-up, login, refresh, accept) per client address: brute force and
+  // sign-up floods have no tenant to charge.
+  PUBLIC_RATE_LIMIT_RPS: z.coerce.number().positive().default(10),
+  PUBLIC_RATE_LIMIT_BURST: positiveInt.default(50),
+  // Which proxies in front of the gateway may tell it the client's address (X-Forwarded-For).
+  GATEWAY_TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
   /** JSON `{ "<tenantId>": { "ratePerSecond": 200, "burst": 400 } }`. */
   RATE_LIMIT_TENANT_OVERRIDES: z.string().optional(),
   BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
@@ -162,6 +172,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     serviceUrls,
     routes,
     rateLimit: { ratePerSecond: e.RATE_LIMIT_RPS, burst: e.RATE_LIMIT_BURST },
+    publicRateLimit: { ratePerSecond: e.PUBLIC_RATE_LIMIT_RPS, burst: e.PUBLIC_RATE_LIMIT_BURST },
+    trustProxy: e.GATEWAY_TRUST_PROXY,
     rateLimitOverrides:
       parseJson(
         'RATE_LIMIT_TENANT_OVERRIDES',

@@ -111,6 +111,12 @@ export async function createGatewayService(
   });
   redis.on('error', (error: Error) => logger.warn('redis error', { error: error.message }));
   await redis.connect();
+  const publicRateLimiter = new TenantRateLimiter({
+    redis,
+    defaultPolicy: config.publicRateLimit,
+    keyPrefix: `${options.rateLimitKeyPrefix ?? 'gateway:rate:'}public:`,
+    onRedisError: () => metrics.rateLimiterErrorsTotal.inc(),
+  });
   const rateLimiter = new TenantRateLimiter({
     redis,
     defaultPolicy: config.rateLimit,
@@ -215,6 +221,7 @@ export async function createGatewayService(
       redis: () => redis.ping(),
     },
     configure(app) {
+      app.set('trust proxy', config.trustProxy);
       app.get('/metrics', metricsHandler(metrics.registry));
       app.use(docsRoutes(catalog));
       app.use(
@@ -225,6 +232,7 @@ export async function createGatewayService(
           authenticator,
           tenantStatus,
           rateLimiter,
+          publicRateLimiter,
           checkPermission,
           contextTokenKey: config.contextTokenKey,
           proxy,

@@ -26,6 +26,8 @@ export interface GatewayPipelineOptions {
   readonly authenticator: RequestAuthenticator;
   readonly tenantStatus: TenantStatusChecker;
   readonly rateLimiter: TenantRateLimiter;
+  /** Buckets per client address for unauthenticated calls that change something. */
+  readonly publicRateLimiter?: TenantRateLimiter;
   /** Coarse route permissions (authorization service); skipped only when enforcement is off. */
   readonly checkPermission?: PermissionCheck;
   readonly contextTokenKey: ContextTokenKey;
@@ -124,6 +126,20 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
     });
 
     let stamped: StampedContext | undefined;
+    // Public calls have no tenant to charge: sign-up, login and token refresh are limited per
+    // client address instead (reads such as the JWKS are not).
+    if (isPublic && options.publicRateLimiter && req.method !== 'GET' && req.method !== 'HEAD') {
+      const decision = await options.publicRateLimiter.take(`ip:${req.ip ?? 'unknown'}`);
+      if (!decision.allowed) {
+        metrics.rateLimitedTotal.inc();
+        for (const [name, value] of Object.entries(rateLimitHeaders(decision))) {
+          res.setHeader(name, value);
+        }
+        throw tooManyRequests('Too many unauthenticated requests from this address.', {
+          retryAfterSeconds: Math.max(1, decision.retryAfterSeconds),
+        });
+      }
+    }
     if (!isPublic) {
       try {
         principal = await options.authenticator.authenticate(req.headers, requestId);
