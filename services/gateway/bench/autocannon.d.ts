@@ -7,6 +7,8 @@ declare module 'autocannon' {
     duration?: number;
     headers?: Record<string, string>;
     workers?: number;
+    /** Requests per second across all connections (default: as fast as possible). */
+    overallRate?: number;
   }
   export interface Histogram {
     average: number;

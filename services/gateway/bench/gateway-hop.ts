@@ -34,6 +34,12 @@ function print(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
+const OPENAPI = {
+  openapi: '3.1.0',
+  info: { title: 'bench upstream', version: '1' },
+  paths: { '/v1/me': { get: { 'x-permission': 'authenticated', responses: { 200: {} } } } },
+};
+
 /** A trivial upstream standing in for identity: JWKS, tenant status and one tiny route. */
 async function startUpstream(jwks: unknown): Promise<{ server: Server; url: string }> {
   const body = JSON.stringify({ ok: true });
@@ -45,6 +51,10 @@ async function startUpstream(jwks: unknown): Promise<{ server: Server; url: stri
       const tenantId = decodeURIComponent(req.url.split('/')[4] ?? '');
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ tenantId, status: 'active' }));
+    } else if (req.url === '/openapi.json') {
+      // The route's declared permission: any authenticated actor (no authorization call).
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(OPENAPI));
     } else if (req.url === '/v1/me') {
       res.setHeader('content-type', 'application/json');
       res.end(body);
@@ -57,10 +67,24 @@ async function startUpstream(jwks: unknown): Promise<{ server: Server; url: stri
   return { server, url: `http://${LOOPBACK}:${(server.address() as AddressInfo).port}` };
 }
 
-async function load(url: string, headers: Record<string, string>): Promise<Result> {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  overallRate?: number,
+): Promise<Result> {
   if (new URL(url).hostname !== LOOPBACK) throw new Error(`refusing to load ${url}: not loopback`);
   // Load comes from worker threads, so the generator does not share the event loop it measures.
-  return autocannon({ url, connections, duration, headers, workers });
+  return autocannon({
+    url,
+    connections,
+    duration,
+    headers,
+    workers,
+    // autocannon applies `overallRate` in each worker thread.
+    ...(overallRate
+      ? { overallRate: Math.max(1, Math.floor(overallRate / Math.max(1, workers))) }
+      : {}),
+  });
 }
 
 function describe(name: string, result: Result): string {
@@ -133,9 +157,19 @@ async function main(): Promise<void> {
     print(
       `added latency: p50 +${hop.latency.p50 - baseline.latency.p50} ms, p99 +${hop.latency.p99 - baseline.latency.p99} ms`,
     );
+    // The latency aim is at half load: both at half the gateway's saturated rate.
+    const half = Math.max(1, Math.floor(hop.requests.average / 2));
+    const baselineHalf = await load(direct, {}, half);
+    const hopHalf = await load(through, auth, half);
+    print(`at half load (${half} req/s each):`);
+    print(describe('direct', baselineHalf));
+    print(describe('gateway', hopHalf));
+    print(
+      `added latency at half load: p50 +${hopHalf.latency.p50 - baselineHalf.latency.p50} ms, p99 +${hopHalf.latency.p99 - baselineHalf.latency.p99} ms`,
+    );
     await service.usage.flush();
     print(`usage events buffered after the run: ${service.usage.pending}`);
-    if (hop.non2xx > 0 || hop.errors > 0) process.exitCode = 1;
+    if (hop.non2xx > 0 || hop.errors > 0 || hopHalf.non2xx > 0) process.exitCode = 1;
   } finally {
     await gateway.close();
     await service.stop();
