@@ -13,3 +13,4 @@ export * from './kafka/kafka-client';
 export * from './kafka/topic-provisioner';
 export * from './kafka/events-logger';
 export * from './kafka/kafka-readiness-check';
+export * from './inbox/instance-inbox-janitor';

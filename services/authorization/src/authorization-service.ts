@@ -5,6 +5,7 @@ import { AUTHORIZATION_EVENTS, PLATFORM_TOPICS } from '@tenantry/contracts';
 import type { ServiceDatabaseConfig } from '@tenantry/db';
 import { migrateServiceDatabase, openServiceDataSource } from '@tenantry/db';
 import {
+  InstanceInboxJanitor,
   kafkaReadinessCheck,
   EventCodec,
   Outbox,
@@ -22,8 +23,10 @@ import { IdentityPolicySync } from './application/sync-identity/identity-policy-
 import type { AuthorizationConfig } from './config';
 import type { AuthorizationApi } from './http/authorization-api';
 import { authorizationApi } from './http/authorization-api';
-import { createAuthorizationConsumers } from './messaging/authorization-consumers';
-import { PolicyCacheInboxJanitor } from './messaging/policy-cache-inbox-janitor';
+import {
+  createAuthorizationConsumers,
+  policyCacheConsumerPrefix,
+} from './messaging/authorization-consumers';
 import { AuditLogRepository } from './persistence/audit-log-repository';
 import { AUTHORIZATION_ENTITIES } from './persistence/entities/authorization-entities';
 import { AUTHORIZATION_MIGRATIONS } from './persistence/migrations/authorization-migrations';
@@ -148,7 +151,11 @@ export async function startAuthorizationService(
 
     engine.startPolling();
     stops.push(() => engine.stopPolling());
-    const janitor = new PolicyCacheInboxJanitor(dataSource, logger, config.consumerGroupPrefix);
+    const janitor = new InstanceInboxJanitor({
+      dataSource,
+      logger,
+      consumerPrefix: policyCacheConsumerPrefix(config.consumerGroupPrefix),
+    });
     janitor.start();
     stops.push(() => janitor.stop());
 

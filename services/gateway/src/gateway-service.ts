@@ -8,6 +8,7 @@ import type { InboxConsumer } from '@tenantry/events';
 import {
   EventCodec,
   EventTables1764230400000,
+  InstanceInboxJanitor,
   Outbox,
   OutboxRelay,
   createKafkaClient,
@@ -33,7 +34,6 @@ import {
   POLICY_CACHE_CONSUMER_PREFIX,
   createPolicyCacheConsumer,
 } from './messaging/policy-cache-consumer';
-import { PolicyCacheInboxJanitor } from './messaging/policy-cache-inbox-janitor';
 import { OpenApiCatalog } from './openapi/openapi-catalog';
 import { OpenApiRefresher } from './openapi/openapi-refresher';
 import { UpstreamProxy } from './proxy/upstream-proxy';
@@ -168,7 +168,7 @@ export async function createGatewayService(
   let checkPermission = options.checkPermission;
   let decisions: PermissionDecisionCache | undefined;
   let policyConsumer: InboxConsumer | undefined;
-  let janitor: PolicyCacheInboxJanitor | undefined;
+  let janitor: InstanceInboxJanitor | undefined;
   const policyConsumerName = `${POLICY_CACHE_CONSUMER_PREFIX}${config.instanceId}`;
   if (!checkPermission && config.authzEnforced) {
     const authorizationUrl = config.serviceUrls.authorization;
@@ -187,9 +187,10 @@ export async function createGatewayService(
       instanceId: config.instanceId,
     });
     await policyConsumer.start();
-    janitor = new PolicyCacheInboxJanitor({
+    janitor = new InstanceInboxJanitor({
       dataSource,
       logger,
+      consumerPrefix: POLICY_CACHE_CONSUMER_PREFIX,
       consumerName: policyConsumerName,
     });
     janitor.start();
@@ -279,7 +280,7 @@ export async function createGatewayService(
  */
 async function forgetPolicyConsumer(
   kafka: ReturnType<typeof createKafkaClient>,
-  janitor: PolicyCacheInboxJanitor | undefined,
+  janitor: InstanceInboxJanitor | undefined,
   consumerName: string,
   logger: Logger,
 ): Promise<void> {
