@@ -1,3 +1,4 @@
+import { kafkaBrokersFromEnv } from '@tenantry/events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -62,9 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthorizationC
     databaseUrl: e.AUTHORIZATION_DATABASE_URL,
     databaseOwnerUrl: e.AUTHORIZATION_DATABASE_OWNER_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    kafkaBrokers: e.KAFKA_BROKERS.split(',')
-      .map((broker) => broker.trim())
-      .filter(Boolean),
+    kafkaBrokers: kafkaBrokersFromEnv({ KAFKA_BROKERS: e.KAFKA_BROKERS }),
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
     contextKeys: contextTokenKeysFromEnv(env),
     enforcerCacheSize: e.AUTHZ_ENFORCER_CACHE_SIZE,

@@ -1,3 +1,4 @@
+import { kafkaBrokersFromEnv } from '@tenantry/events';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
@@ -160,9 +161,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     host: e.HOST,
     databaseUrl: e.GATEWAY_DATABASE_URL,
     databaseOwnerUrl: e.GATEWAY_DATABASE_OWNER_URL,
-    kafkaBrokers: e.KAFKA_BROKERS.split(',')
-      .map((broker) => broker.trim())
-      .filter(Boolean),
+    kafkaBrokers: kafkaBrokersFromEnv({ KAFKA_BROKERS: e.KAFKA_BROKERS }),
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
     redisUrl: e.REDIS_URL,
     contextTokenKey: contextTokenKeyFromEnv(env),

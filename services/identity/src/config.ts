@@ -1,3 +1,4 @@
+import { kafkaBrokersFromEnv } from '@tenantry/events';
 import { z } from 'zod';
 import type { ContextTokenKey } from '@tenantry/tenancy';
 import { contextTokenKeysFromEnv } from '@tenantry/tenancy';
@@ -77,9 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdentityConfig
   return {
     port: e.PORT,
     database: { appUrl: e.IDENTITY_DATABASE_URL, ownerUrl: e.IDENTITY_DATABASE_OWNER_URL },
-    kafkaBrokers: e.KAFKA_BROKERS.split(',')
-      .map((broker) => broker.trim())
-      .filter(Boolean),
+    kafkaBrokers: kafkaBrokersFromEnv({ KAFKA_BROKERS: e.KAFKA_BROKERS }),
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.IDENTITY_REDIS_KEY_PREFIX,
