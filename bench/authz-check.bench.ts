@@ -38,6 +38,7 @@ import {
   intListFromEnv,
   table,
   withTimeout,
+  runWhenMain,
 } from './support/bench-kit';
 import type { BenchStack } from './support/stack';
 import { REPO_ROOT, acquireStack } from './support/stack';
@@ -525,12 +526,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, main);

@@ -45,6 +45,7 @@ import {
   seconds,
   table,
   withTimeout,
+  runWhenMain,
 } from './support/bench-kit';
 import type { BenchStack } from './support/stack';
 import { acquireStack } from './support/stack';
@@ -477,12 +478,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, main);

@@ -44,6 +44,7 @@ import {
   table,
   topicMessageCount,
   withTimeout,
+  runWhenMain,
 } from './support/bench-kit';
 import type { BenchStack } from './support/stack';
 import { acquireStack } from './support/stack';
@@ -330,12 +331,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, main);

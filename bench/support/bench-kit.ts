@@ -227,3 +227,15 @@ function brief(meta: Record<string, unknown> | undefined): string {
   );
   return [err, JSON.stringify(rest)].filter(Boolean).join(' ');
 }
+
+/** Runs a benchmark file's `main` when the file is executed directly, and exits with its outcome. */
+export function runWhenMain(module: NodeJS.Module, main: () => Promise<void>): void {
+  if (require.main !== module) return;
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
