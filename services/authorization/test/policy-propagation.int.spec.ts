@@ -68,8 +68,16 @@ describe('policy changes reach every replica', () => {
   });
 
   it('the version poll alone converges a replica when no event comes', async () => {
-    const third = await bed.startInstance({ policyPollMs: 200 });
     const t = await bed.tenantWithEveryRole();
+    // Let the setup's own policy events be published first: the new replica's consumer starts at
+    // the newest offset, so no event can invalidate its cache below and only the poll remains.
+    await waitFor('the setup events to be published', async () => {
+      const [row] = await bed.service.dataSource.query(
+        `SELECT count(*)::int AS n FROM event_outbox WHERE published_at IS NULL`,
+      );
+      return (row as { n: number }).n === 0;
+    });
+    const third = await bed.startInstance({ policyPollMs: 200 });
     const member = bed.asUser(t.users.member);
     const ask = async (): Promise<boolean> =>
       (
