@@ -27,6 +27,18 @@ function buildRoutes(): ApiRoutes {
     )
     .add(
       {
+        method: 'delete',
+        path: '/v1/labels/:label',
+        summary: 'Remove a label (no params schema: the shared guard still applies)',
+        permission: 'things:write',
+        responses: { 204: { description: 'Removed' } },
+      },
+      async (_input, _req, res) => {
+        res.status(204).end();
+      },
+    )
+    .add(
+      {
         method: 'get',
         path: '/v1/status',
         summary: 'Status',
@@ -77,5 +89,22 @@ describe('ApiRoutes', () => {
       path: '/v1/things/:thingId/parts',
       permission: 'things:write',
     });
+  });
+
+  it.each(['%zz', '%', '%e0%80%af', '%ed%a0%80', '%00', 'a%00b'])(
+    'answers a path parameter %s with a 400 problem, with or without a params schema',
+    async (raw) => {
+      for (const path of [`/v1/things/${raw}/parts`, `/v1/labels/${raw}`]) {
+        const method = path.startsWith('/v1/things') ? 'post' : 'delete';
+        const res = await request(app)[method](path).send({ name: 'x' });
+        expect({ path, status: res.status }).toEqual({ path, status: 400 });
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+    },
+  );
+
+  it('still decodes well-formed path parameters', async () => {
+    const res = await request(app).delete('/v1/labels/caf%C3%A9');
+    expect(res.status).toBe(204);
   });
 });

@@ -1,6 +1,7 @@
-import type { Express, Request, Response } from 'express';
+import type { Express, Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import { z } from 'zod';
+import { assertSafeRequestValue } from './request-text';
 import { validateBody, validateParams, validateQuery } from './validate-request';
 import type { RequestValidator } from './validate-request';
 
@@ -61,6 +62,12 @@ interface RegisteredRoute {
   readonly mount: (router: Router) => void;
 }
 
+/** Decoded path parameters with NUL or a lone surrogate are refused even on routes without a schema. */
+const requireStorableParams: RequestHandler = (req, _res, next) => {
+  assertSafeRequestValue(req.params, 'params');
+  next();
+};
+
 /** `/v1/things/:id` -> `/v1/things/{id}` */
 function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -93,6 +100,7 @@ export class ApiRoutes {
     const mount = (router: Router): void => {
       router[definition.method](
         definition.path,
+        requireStorableParams,
         ...validators.map(({ v }) => v),
         async (req: Request, res: Response) => {
           const input: Record<string, unknown> = {

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import type { HttpLogger } from './http-logger';
 import { HttpProblem } from './problem-details';
+import { malformedPathParam } from './request-text';
 import { requestIdOf } from './request-id';
 import { sendProblem } from './send-problem';
 import { validationProblem } from './validation-problem';
@@ -10,22 +11,29 @@ export interface ErrorHandlerOptions {
   readonly logger: HttpLogger;
 }
 
-/** What body-parser's (http-errors) errors look like; `type` is its stable reason code. */
-interface BodyParserError {
+/** What http-errors errors (body-parser's, the router's) look like; `type` is body-parser's code. */
+interface ClientHttpError {
   readonly status: number;
-  readonly type: string;
+  readonly type?: unknown;
+  readonly code?: unknown;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return (
-    error instanceof Error &&
-    typeof (error as Partial<BodyParserError>).type === 'string' &&
-    typeof (error as Partial<BodyParserError>).status === 'number'
-  );
+/** An error its library marked as the client's fault (4xx), whatever produced it. */
+function isClientHttpError(error: unknown): error is Error & ClientHttpError {
+  if (!(error instanceof Error)) return false;
+  const status = (error as Partial<ClientHttpError>).status;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500;
 }
 
-/** Fixed texts for body-parser's failures: its own messages may echo the body back. */
-function bodyParserProblem(error: BodyParserError): HttpProblem | undefined {
+const unreadableBody = (detail: string): HttpProblem =>
+  new HttpProblem({ status: 400, title: 'Bad request', slug: 'bad-request', detail });
+
+/**
+ * Fixed texts for the client errors of body-parser and the router: their own messages may echo
+ * the body or path back. Anything else marked 4xx keeps its status with a generic text, so a
+ * client's mistake is never reported as the server's.
+ */
+function clientErrorProblem(error: Error & ClientHttpError): HttpProblem {
   switch (error.type) {
     case 'entity.parse.failed':
       return new HttpProblem({
@@ -52,15 +60,23 @@ function bodyParserProblem(error: BodyParserError): HttpProblem | undefined {
     case 'request.aborted':
     case 'request.size.invalid':
     case 'entity.verify.failed':
-      return new HttpProblem({
-        status: 400,
-        title: 'Bad request',
-        slug: 'bad-request',
-        detail: 'The request body could not be read.',
-      });
+      return unreadableBody('The request body could not be read.');
     default:
-      return undefined;
+      break;
   }
+  // The router's decoding of `%zz` in a path parameter.
+  if (error instanceof URIError) return malformedPathParam();
+  // A decompression stream's failure (zlib `Z_DATA_ERROR`, brotli `ERR__ERROR_FORMAT_...`):
+  // body-parser passes it on as a 400 without a type.
+  if (error.type === undefined && typeof error.code === 'string') {
+    return unreadableBody('The request body could not be decoded with its Content-Encoding.');
+  }
+  return new HttpProblem({
+    status: error.status,
+    title: error.status === 400 ? 'Bad request' : 'Request refused',
+    slug: error.status === 400 ? 'bad-request' : 'client-error',
+    detail: 'The request could not be processed as sent.',
+  });
 }
 
 function describe(error: unknown): Record<string, unknown> {
@@ -90,8 +106,8 @@ export function errorHandler({ logger }: ErrorHandlerOptions): ErrorRequestHandl
       problem = error;
     } else if (error instanceof z.core.$ZodError) {
       problem = validationProblem(error);
-    } else if (isBodyParserError(error)) {
-      problem = bodyParserProblem(error) ?? internalError();
+    } else if (isClientHttpError(error)) {
+      problem = clientErrorProblem(error);
     } else {
       problem = internalError();
     }

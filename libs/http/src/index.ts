@@ -12,3 +12,4 @@ export * from './validate-request';
 export * from './validation-problem';
 export * from './api-routes';
 export * from './http-metrics';
+export * from './request-text';

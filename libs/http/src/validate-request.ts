@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
+import { requestValueProblem, inspectRequestValue } from './request-text';
 import { validationProblem } from './validation-problem';
 import type { RequestPart } from './validation-problem';
 
@@ -23,6 +24,12 @@ function validate<S extends z.ZodType>(
 ): RequestValidator<z.output<S>> {
   const parsed = new WeakMap<Request, z.output<S>>();
   const middleware: RequestHandler = async (req, _res, next) => {
+    // Before the schema: a string schema would accept NUL, which the database then refuses.
+    const finding = inspectRequestValue(req[part]);
+    if (finding) {
+      next(requestValueProblem(finding, part));
+      return;
+    }
     const result = await schema.safeParseAsync(req[part]);
     if (!result.success) {
       next(validationProblem(result.error, part));
