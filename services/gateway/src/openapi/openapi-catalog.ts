@@ -1,5 +1,5 @@
 import { match } from 'path-to-regexp';
-import { PROBLEM_SCHEMA } from '@tenantry/http';
+import { PROBLEM_SCHEMA, decodePathParam } from '@tenantry/http';
 import type { RouteTable } from '../proxy/route-table';
 import { resolveRoute } from '../proxy/route-table';
 
@@ -41,9 +41,14 @@ function expressPath(openApiPath: string): string {
   return openApiPath.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
 }
 
+/**
+ * Throws a 400 problem when the path matches but a parameter is malformed (`%zz`, overlong or
+ * surrogate UTF-8) or decodes to text no service can store (`%00`): refused here, before
+ * authentication, rather than a URIError ending in a 500.
+ */
 function matcherOf(route: string): (path: string) => boolean {
   if (!route.includes(':')) return (path) => path === route;
-  const m = match(route);
+  const m = match(route, { decode: decodePathParam });
   return (path) => m(path) !== false;
 }
 
