@@ -1,25 +1,13 @@
 import { z } from 'zod';
 import { ACTOR_TYPES } from '@tenantry/tenancy';
 import type { ApiRoutes } from '@tenantry/http';
-import { badRequest } from '@tenantry/http';
 import { withCurrentTenant } from '@tenantry/db';
+import { decodeAuditCursor, encodeAuditCursor } from './audit-log-cursor';
 import { addGuardedRoute } from './guarded-route';
 import type { RouteDeps } from './route-deps';
 import { problemResponses } from './schemas';
 
 const short = z.string().min(1).max(300);
-
-/** Opaque to clients: the last id of the page, base64url. */
-function encodeCursor(id: string): string {
-  return Buffer.from(`a:${id}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^a:(\d{1,19})$/.exec(text);
-  if (!match?.[1]) throw badRequest('The cursor is not one this API returned.');
-  return match[1];
-}
 
 const entrySchema = z.object({
   id: z.string(),
@@ -67,7 +55,7 @@ export function addAuditLogRoutes(
       },
     },
     async ({ query }, _req, res) => {
-      const afterId = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const afterId = query.cursor ? decodeAuditCursor(query.cursor) : undefined;
       const filter = {
         action: query.action,
         actorType: query.actorType,
@@ -85,7 +73,7 @@ export function addAuditLogRoutes(
       res.setHeader('cache-control', 'no-store');
       res.json({
         entries,
-        nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
+        nextCursor: rows.length > query.limit && last ? encodeAuditCursor(last.id) : null,
       });
     },
   );
