@@ -12,6 +12,7 @@ import type { ReadinessCheck } from './health-routes';
 import type { HttpLogger } from './http-logger';
 import { jsonBody } from './json-body';
 import { notFound } from './problem-details';
+import { originFormOnly } from './origin-form-only';
 import { requestId } from './request-id';
 import { requireSignedContext } from './require-signed-context';
 
@@ -53,6 +54,9 @@ export function createHttpApp(options: CreateHttpAppOptions): Express {
   const { logger, contextKeys } = options;
   const app = express();
   app.disable('x-powered-by');
+
+  // First: no later step may see a request target that names another host.
+  app.use(originFormOnly());
 
   app.use(requestId({ trustIncoming: options.trustIncomingRequestId ?? contextKeys !== false }));
   app.use(helmet());

@@ -3,6 +3,7 @@ export * from './error-handler';
 export * from './health-routes';
 export * from './http-logger';
 export * from './problem-details';
+export { originFormOnly } from './origin-form-only';
 export { requestId, requestIdOf } from './request-id';
 export type { RequestIdOptions } from './request-id';
 export * from './require-signed-context';

@@ -35,6 +35,28 @@ function isProblemDocument(contentType: string | undefined): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === PROBLEM_CONTENT_TYPE;
 }
 
+/**
+ * The URL to call: always the configured upstream's origin with the client's path. Resolving the
+ * path against the base instead (`new URL(path, base)`) would let an absolute or `//host` path
+ * replace the upstream, sending a freshly signed context to a host the client picked.
+ */
+export function upstreamTarget(baseUrl: string, pathAndQuery: string): URL {
+  const base = new URL(baseUrl);
+  if (!pathAndQuery.startsWith('/') || pathAndQuery.startsWith('//')) {
+    throw new HttpProblem({
+      status: 400,
+      title: 'Bad request',
+      slug: 'request-target-refused',
+      detail: 'The request target must be a path starting with "/".',
+    });
+  }
+  const target = new URL(`${base.origin}${pathAndQuery}`);
+  if (target.origin !== base.origin) {
+    throw new Error(`upstream target ${target.origin} left the upstream ${base.origin}`);
+  }
+  return target;
+}
+
 export interface UpstreamProxyOptions {
   /** Until the response headers arrive, and then the longest silence while streaming. */
   readonly timeoutMs: number;
@@ -53,7 +75,7 @@ export class UpstreamProxy {
   constructor(private readonly options: UpstreamProxyOptions) {}
 
   forward(upstream: UpstreamRequest, clientRes: ServerResponse): Promise<void> {
-    const target = new URL(upstream.pathAndQuery, upstream.baseUrl);
+    const target = upstreamTarget(upstream.baseUrl, upstream.pathAndQuery);
     const secure = target.protocol === 'https:';
     return new Promise<void>((resolve, reject) => {
       let settled = false;
