@@ -1,4 +1,5 @@
-import { trace } from '@opentelemetry/api';
+import { createServer } from 'node:net';
+import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { runWithTenantContext } from '@tenantry/tenancy';
 import { startTelemetry, type TelemetryHandle } from './start-telemetry';
@@ -60,6 +61,35 @@ describe('startTelemetry', () => {
     expect(telemetry.memoryExporter?.getFinishedSpans()).toHaveLength(1);
   });
 
+  it('drops spans for a Zipkin that does not answer, with one warning and no waiting', async () => {
+    telemetry = startTelemetry({
+      serviceName: 'billing',
+      exporter: 'zipkin',
+      zipkinUrl: `http://127.0.0.1:${await closedPort()}/api/v2/spans`,
+    });
+    // After startTelemetry, which installs its own console logger.
+    const lines: string[] = [];
+    const capture = (...args: unknown[]): void => {
+      lines.push(args.map(String).join(' '));
+    };
+    diag.setLogger(
+      { error: capture, warn: capture, info: capture, debug: () => {}, verbose: () => {} },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
+    const tracer = trace.getTracer('spec');
+
+    const started = Date.now();
+    for (let i = 0; i < 20_000; i++) tracer.startSpan(`work-${i}`).end();
+    const endingTook = Date.now() - started;
+    await telemetry.forceFlush();
+    await telemetry.forceFlush();
+
+    expect(endingTook).toBeLessThan(2000);
+    expect(lines.filter((line) => !/maxQueueSize/.test(line))).toEqual([
+      expect.stringMatching(/^span export to http:\/\/127\.0\.0\.1:\d+\/api\/v2\/spans failed/),
+    ]);
+  });
+
   it('rejects an unknown TELEMETRY_EXPORTER', () => {
     process.env['TELEMETRY_EXPORTER'] = 'jaeger';
     try {
@@ -80,3 +110,15 @@ describe('startTelemetry', () => {
     }
   });
 });
+
+/** A port nothing listens on (asked of the kernel, then released): connections are refused. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

@@ -29,6 +29,12 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { BestEffortSpanExporter } from './best-effort-span-exporter';
+import {
+  batchProcessorConfig,
+  spanExportLimits,
+  type SpanExportLimits,
+} from './span-export-limits';
 import { TenantSpanProcessor } from './tenant-span-processor';
 
 export type TelemetryExporter = 'zipkin' | 'otlp' | 'console' | 'none' | 'memory';
@@ -216,17 +222,46 @@ function createExportProcessor(
       return new SimpleSpanProcessor(new ConsoleSpanExporter());
     case 'none':
       return undefined;
-    case 'zipkin':
-      // Batching keeps the network off the request path; forceFlush/shutdown drain it.
-      return new BatchSpanProcessor(
-        new ZipkinExporter({
-          serviceName: options.serviceName,
-          url: options.zipkinUrl ?? process.env['ZIPKIN_URL'] ?? DEFAULT_ZIPKIN_URL,
-        }),
+    case 'zipkin': {
+      const url = options.zipkinUrl ?? process.env['ZIPKIN_URL'] ?? DEFAULT_ZIPKIN_URL;
+      // The Zipkin exporter has no timeout of its own: the wrapper gives it one.
+      return networkExportProcessor(
+        new ZipkinExporter({ serviceName: options.serviceName, url }),
+        url,
       );
-    case 'otlp':
-      return new BatchSpanProcessor(
-        new OTLPTraceExporter(options.otlpUrl ? { url: options.otlpUrl } : {}),
-      );
+    }
+    case 'otlp': {
+      const limits = spanExportLimits();
+      const exporter = new OTLPTraceExporter({
+        ...(options.otlpUrl ? { url: options.otlpUrl } : {}),
+        timeoutMillis: limits.exportTimeoutMillis,
+      });
+      const target =
+        options.otlpUrl ??
+        process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ??
+        process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ??
+        'the OTLP endpoint';
+      return networkExportProcessor(exporter, target, limits);
+    }
   }
+}
+
+/**
+ * Batching keeps the network off the request path (ending a span only appends to a bounded
+ * queue; spans beyond it are dropped), and the best-effort wrapper keeps a collector that is down
+ * or full from costing more than its spans and one warning a minute.
+ */
+export function networkExportProcessor(
+  exporter: SpanExporter,
+  target: string,
+  limits: SpanExportLimits = spanExportLimits(),
+): BatchSpanProcessor {
+  return new BatchSpanProcessor(
+    new BestEffortSpanExporter(exporter, {
+      target,
+      timeoutMillis: limits.exportTimeoutMillis,
+      maxHangingExports: limits.maxHangingExports,
+    }),
+    batchProcessorConfig(limits),
+  );
 }
