@@ -1,3 +1,5 @@
 export * from './with-tenant';
 export * from './row-level-security';
+export * from './row-level-security-coverage';
+export * from './append-only-table';
 export * from './service-data-source';

@@ -1,11 +1,5 @@
 import type { QueryRunner } from 'typeorm';
-
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
-function identifier(name: string): string {
-  if (!IDENTIFIER.test(name)) throw new Error(`unsafe SQL identifier ${JSON.stringify(name)}`);
-  return `"${name}"`;
-}
+import { sqlIdentifier as identifier } from './sql-identifier';
 
 /**
  * The tenant predicate every policy uses. `current_setting(..., true)` is NULL when never set and
@@ -44,6 +38,50 @@ export async function disableTenantRowLevelSecurity(
   await queryRunner.query(
     `DROP POLICY IF EXISTS ${identifier(`${table}_tenant_isolation`)} ON ${t}`,
   );
+  await queryRunner.query(`ALTER TABLE ${t} NO FORCE ROW LEVEL SECURITY`);
+  await queryRunner.query(`ALTER TABLE ${t} DISABLE ROW LEVEL SECURITY`);
+}
+
+/**
+ * Migration step for a global lookup table that names a tenant but must be read before any
+ * tenant is known (login's user -> tenants, an API key's prefix -> tenant): every role may read
+ * every row, but a row can be inserted, changed or deleted only in its own tenant's transaction.
+ * Forced, like the full policy, so the owner is held to it too.
+ */
+export async function enableTenantWriteRowLevelSecurity(
+  queryRunner: QueryRunner,
+  table: string,
+  options: { column?: string } = {},
+): Promise<void> {
+  const predicate = TENANT_PREDICATE_SQL(options.column ?? 'tenant_id');
+  const t = identifier(table);
+  await queryRunner.query(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
+  await queryRunner.query(`ALTER TABLE ${t} FORCE ROW LEVEL SECURITY`);
+  await queryRunner.query(
+    `CREATE POLICY ${identifier(`${table}_global_read`)} ON ${t} FOR SELECT USING (true)`,
+  );
+  await queryRunner.query(
+    `CREATE POLICY ${identifier(`${table}_tenant_insert`)} ON ${t} FOR INSERT
+       WITH CHECK (${predicate})`,
+  );
+  await queryRunner.query(
+    `CREATE POLICY ${identifier(`${table}_tenant_update`)} ON ${t} FOR UPDATE
+       USING (${predicate}) WITH CHECK (${predicate})`,
+  );
+  await queryRunner.query(
+    `CREATE POLICY ${identifier(`${table}_tenant_delete`)} ON ${t} FOR DELETE USING (${predicate})`,
+  );
+}
+
+/** Migration step (reverse of the above). */
+export async function disableTenantWriteRowLevelSecurity(
+  queryRunner: QueryRunner,
+  table: string,
+): Promise<void> {
+  const t = identifier(table);
+  for (const policy of ['global_read', 'tenant_insert', 'tenant_update', 'tenant_delete']) {
+    await queryRunner.query(`DROP POLICY IF EXISTS ${identifier(`${table}_${policy}`)} ON ${t}`);
+  }
   await queryRunner.query(`ALTER TABLE ${t} NO FORCE ROW LEVEL SECURITY`);
   await queryRunner.query(`ALTER TABLE ${t} DISABLE ROW LEVEL SECURITY`);
 }

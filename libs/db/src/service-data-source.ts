@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { revokeAppendOnlyChanges } from './append-only-table';
 import { grantApplicationRole } from './row-level-security';
 
 // TypeORM's own list type for entities and migrations (classes, schemas or glob paths).
@@ -45,8 +46,11 @@ export function roleOfUrl(url: string): string {
 
 /**
  * Runs pending migrations as the owner role, then grants the application role use of what the
- * owner created. Safe to run at every start and from several replicas (TypeORM takes a lock
- * table row per migration; the grants are idempotent).
+ * owner created, and takes UPDATE/DELETE/TRUNCATE back on every append-only table (those a
+ * migration passed to `makeTableAppendOnly`). Grant and revoke commit together, so the app role
+ * never holds those rights even for a moment. Safe to run at every start and from several
+ * replicas (TypeORM takes a lock table row per migration; the grants take an advisory lock and
+ * are idempotent).
  */
 export async function migrateServiceDatabase(config: ServiceDatabaseConfig): Promise<string[]> {
   const owner = new DataSource(baseOptions(config.ownerUrl, { ...config, poolSize: 1 }));
@@ -55,7 +59,17 @@ export async function migrateServiceDatabase(config: ServiceDatabaseConfig): Pro
     const ran = await owner.runMigrations({ transaction: 'each' });
     const queryRunner = owner.createQueryRunner();
     try {
-      await grantApplicationRole(queryRunner, roleOfUrl(config.appUrl));
+      await queryRunner.startTransaction();
+      try {
+        // Concurrent GRANTs on one object can fail with "tuple concurrently updated".
+        await queryRunner.query(`SELECT pg_advisory_xact_lock(hashtext('tenantry.db.grants'))`);
+        await grantApplicationRole(queryRunner, roleOfUrl(config.appUrl));
+        await revokeAppendOnlyChanges(queryRunner, roleOfUrl(config.appUrl));
+        await queryRunner.commitTransaction();
+      } catch (error) {
+        await queryRunner.rollbackTransaction();
+        throw error;
+      }
     } finally {
       await queryRunner.release();
     }

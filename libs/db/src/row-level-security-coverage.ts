@@ -1,0 +1,25 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+
+/**
+ * Tables of the current schema that hold a tenant column but are not under forced row-level
+ * security with at least one policy. Tests compare this with a service's documented allow-list
+ * (docs/adr/0008), so a new tenant table without RLS fails a build instead of leaking.
+ */
+export async function tenantTablesWithoutRowLevelSecurity(
+  db: Pick<DataSource | QueryRunner, 'query'>,
+  options: { columns?: readonly string[] } = {},
+): Promise<string[]> {
+  const rows = (await db.query(
+    `SELECT c.relname AS table
+       FROM pg_class c
+      WHERE c.relnamespace = current_schema()::regnamespace
+        AND c.relkind IN ('r', 'p')
+        AND EXISTS (SELECT 1 FROM pg_attribute a
+                     WHERE a.attrelid = c.oid AND a.attname = ANY($1) AND NOT a.attisdropped)
+        AND NOT (c.relrowsecurity AND c.relforcerowsecurity
+                 AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid))
+      ORDER BY 1`,
+    [options.columns ?? ['tenant_id']],
+  )) as { table: string }[];
+  return rows.map((row) => row.table);
+}
