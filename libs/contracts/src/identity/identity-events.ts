@@ -249,6 +249,39 @@ export const ApiKeyRevokedEvent = defineEvent<ApiKeyRevoked>({
   ]),
 });
 
+/** Why a session ended; consumers treat every reason alike (its access tokens are refused). */
+export type SessionRevocationReason = 'logout' | 'refresh-token-reuse' | 'membership-removed';
+
+export interface SessionRevoked {
+  tenantId: string;
+  userId: string;
+  /** The `sid` claim of the session's access tokens (its refresh-token family). */
+  sessionId: string;
+  reason: SessionRevocationReason;
+  revokedAt: string;
+  /**
+   * No access token of the session outlives this instant, so a revocation list can forget the
+   * session then.
+   */
+  accessTokensExpireAt: string;
+}
+export const SessionRevokedEvent = defineEvent<SessionRevoked>({
+  type: 'identity.session.revoked',
+  topic: TOPIC,
+  schema: record(
+    'SessionRevoked',
+    'A session ended (logout, refresh-token reuse, member removal): its access tokens stop working.',
+    [
+      { name: 'tenantId', type: 'string' },
+      { name: 'userId', type: 'string' },
+      { name: 'sessionId', type: 'string' },
+      { name: 'reason', type: 'string', default: 'logout' },
+      { name: 'revokedAt', type: 'string' },
+      { name: 'accessTokensExpireAt', type: 'string' },
+    ],
+  ),
+});
+
 /** Every identity event, for registering with the schema registry at start. */
 export const IDENTITY_EVENTS = [
   TenantCreatedEvent,
@@ -264,4 +297,5 @@ export const IDENTITY_EVENTS = [
   InvitationRevokedEvent,
   ApiKeyCreatedEvent,
   ApiKeyRevokedEvent,
+  SessionRevokedEvent,
 ] as const;

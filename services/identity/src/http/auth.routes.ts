@@ -98,9 +98,9 @@ export function authRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
         403: problem('The tenant is suspended'),
       },
     },
-    async ({ body }, _req, res) => {
+    async ({ body }, req, res) => {
       res.setHeader('cache-control', 'no-store');
-      res.json(await refreshSession(deps, body.refreshToken));
+      res.json(await refreshSession(deps, body.refreshToken, requestMetaOf(req).requestId));
     },
   );
 
@@ -108,14 +108,21 @@ export function authRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
     {
       method: 'post',
       path: '/v1/auth/logout',
-      summary: 'End the session a refresh token belongs to',
+      summary:
+        'End the session a refresh token belongs to, with its access tokens (refused within 1 s)',
       tags: ['auth'],
       permission: 'public',
       body: refreshBody,
-      responses: { 204: { description: 'Session ended (also when the token was unknown)' } },
+      responses: {
+        204: {
+          description:
+            'Session ended (also when the token was unknown): its refresh tokens at once, its ' +
+            'access tokens at the gateway within 1 s, typically tens of milliseconds',
+        },
+      },
     },
-    async ({ body }, _req, res) => {
-      await logOut(deps, body.refreshToken);
+    async ({ body }, req, res) => {
+      await logOut(deps, body.refreshToken, requestMetaOf(req).requestId);
       res.status(204).end();
     },
   );

@@ -5,7 +5,13 @@ import type { SigningKeyStore } from './signing-key-store';
 import { SIGNING_ALGORITHM } from './signing-key-store';
 
 export type AccessTokenSubject =
-  | { readonly act: 'user'; readonly sub: string; readonly tid: string }
+  | {
+      readonly act: 'user';
+      readonly sub: string;
+      readonly tid: string;
+      /** The session (refresh-token family): ending it refuses its access tokens at once. */
+      readonly sid: string;
+    }
   | { readonly act: 'operator'; readonly sub: string };
 
 export interface IssuedAccessToken {
@@ -15,7 +21,8 @@ export interface IssuedAccessToken {
 
 /**
  * Short-lived access tokens (RFC 9068 style) that the gateway verifies against the JWKS:
- * ES256 with `kid`; `iss`, `aud`, `sub`, `act`, `tid` (users only), `iat`, `nbf`, `exp`, `jti`.
+ * ES256 with `kid`; `iss`, `aud`, `sub`, `act`, `tid` and `sid` (users only), `iat`, `nbf`, `exp`,
+ * `jti`.
  */
 export class AccessTokenIssuer {
   constructor(
@@ -27,7 +34,10 @@ export class AccessTokenIssuer {
   async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
     const key = await this.keys.signingKey();
     const now = Math.floor(Date.now() / 1000);
-    const claims = subject.act === 'user' ? { act: 'user', tid: subject.tid } : { act: 'operator' };
+    const claims =
+      subject.act === 'user'
+        ? { act: 'user', tid: subject.tid, sid: subject.sid }
+        : { act: 'operator' };
     const accessToken = await new SignJWT(claims)
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(this.issuer)

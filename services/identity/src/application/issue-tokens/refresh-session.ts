@@ -7,6 +7,7 @@ import { TenantEntity } from '../../persistence/entities/tenant.entity';
 import type { IdentityDeps } from '../identity-deps';
 import type { SessionTokens } from './session-issuer';
 import { invalidCredentials, issueSession } from './session-issuer';
+import { publishSessionsRevoked } from './session-revocation-publisher';
 
 type Outcome =
   | { kind: 'rotated'; tokens: SessionTokens }
@@ -16,9 +17,14 @@ type Outcome =
 /**
  * Exchanges a refresh token for a new pair and revokes the one presented. Presenting a revoked
  * token again means it leaked (or the rotation raced with a thief): the whole family is revoked,
- * and that revocation commits even though the request is refused.
+ * and that revocation commits even though the request is refused, with the event that makes the
+ * gateway refuse the session's access tokens too.
  */
-export async function refreshSession(deps: IdentityDeps, token: string): Promise<SessionTokens> {
+export async function refreshSession(
+  deps: IdentityDeps,
+  token: string,
+  requestId?: string,
+): Promise<SessionTokens> {
   const parsed = tenantBoundToken.parse('rt', token);
   if (!parsed) throw invalidCredentials();
   const tokenHash = sha256(parsed.secret);
@@ -45,10 +51,23 @@ export async function refreshSession(deps: IdentityDeps, token: string): Promise
           [tokenHash],
         )) as { family_id: string; user_id: string }[];
         if (!spent) return { kind: 'refused' };
-        await tx.manager.query(
-          `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`,
-          [spent.family_id],
+        const live = changedRows<{ id: string }>(
+          await tx.manager.query(
+            `UPDATE refresh_tokens SET revoked_at = now()
+             WHERE family_id = $1 AND revoked_at IS NULL RETURNING id`,
+            [spent.family_id],
+          ),
         );
+        // Nothing live means the session already ended (and said so); replays stay quiet.
+        if (live.length > 0) {
+          await publishSessionsRevoked(
+            deps,
+            tx,
+            [{ userId: spent.user_id, sessionId: spent.family_id }],
+            'refresh-token-reuse',
+            requestId,
+          );
+        }
         return { kind: 'reused', familyId: spent.family_id, userId: spent.user_id };
       }
       const member = await tx.manager.findOneBy(MembershipEntity, { userId: current.user_id });

@@ -23,7 +23,8 @@ export const invalidCredentials = () =>
 
 /**
  * Issues an access token and a refresh token for `userId` in the transaction's tenant. A new
- * session starts a refresh-token family; a refresh continues the family it came from.
+ * session starts a refresh-token family; a refresh continues the family it came from. The family id
+ * is the session id (`sid`) of the access tokens, so ending the session can refuse them too.
  */
 export async function issueSession(
   deps: IdentityDeps,
@@ -42,7 +43,12 @@ export async function issueSession(
     tokenHash: hash,
     expiresAt: new Date(Date.now() + ttl * 1000),
   });
-  const access = await deps.accessTokens.issue({ act: 'user', sub: userId, tid: tx.tenantId });
+  const access = await deps.accessTokens.issue({
+    act: 'user',
+    sub: userId,
+    tid: tx.tenantId,
+    sid: familyId,
+  });
   return {
     tokenType: 'Bearer',
     accessToken: access.accessToken,

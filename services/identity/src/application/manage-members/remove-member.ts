@@ -3,9 +3,11 @@ import { withCurrentTenant } from '@tenantry/db';
 import { conflict, forbidden, notFound } from '@tenantry/http';
 import { accessPolicy } from '../../domain/access-policy';
 import { recordAudit } from '../../persistence/audit-trail';
+import { changedRows } from '../../persistence/changed-rows';
 import { MembershipEntity } from '../../persistence/entities/membership.entity';
 import { UserTenantEntity } from '../../persistence/entities/user-tenant.entity';
 import type { IdentityDeps } from '../identity-deps';
+import { publishSessionsRevoked } from '../issue-tokens/session-revocation-publisher';
 import { authorizeTenantActor } from '../tenant-access';
 
 /**
@@ -33,9 +35,20 @@ export async function removeMember(deps: IdentityDeps, userId: string): Promise<
     }
     await tx.manager.delete(MembershipEntity, { tenantId: tx.tenantId, userId });
     await tx.manager.delete(UserTenantEntity, { tenantId: tx.tenantId, userId });
-    await tx.manager.query(
-      `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
-      [userId],
+    const ended = changedRows<{ family_id: string }>(
+      await tx.manager.query(
+        `UPDATE refresh_tokens SET revoked_at = now()
+         WHERE user_id = $1 AND revoked_at IS NULL RETURNING family_id`,
+        [userId],
+      ),
+    );
+    // Their live sessions' access tokens are refused at the gateway too, not only refreshes.
+    const sessionIds = [...new Set(ended.map((row) => row.family_id))];
+    await publishSessionsRevoked(
+      deps,
+      tx,
+      sessionIds.map((sessionId) => ({ userId, sessionId })),
+      'membership-removed',
     );
     await recordAudit(tx, {
       action: 'membership.removed',
