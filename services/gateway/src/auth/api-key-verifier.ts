@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AuthenticatedActor } from './authenticated-actor';
 import type { IdentityClient } from './identity-client';
 import { IdentityUnavailableError } from './identity-client';
+import { RevocationList } from './revocation-list';
 
 /** `tnt_<prefix>_<secret>`: the shape identity issues; anything else is not looked up at all. */
 const API_KEY = /^tnt_[A-Za-z0-9]{1,64}_[A-Za-z0-9_-]{8,256}$/;
@@ -31,21 +32,35 @@ type Verification =
 
 export interface ApiKeyVerifierOptions {
   readonly identity: IdentityClient;
-  /** How long an answer is reused; a revoked key stops working within this time. */
+  /**
+   * How long an answer is reused. A revocation event drops it at once (`revoke`); this only
+   * bounds staleness when an event is missed.
+   */
   readonly cacheMs: number;
   readonly maxEntries?: number;
+  /** The clock (tests move it). */
+  readonly now?: () => number;
 }
 
 /**
  * Verifies API keys with identity and remembers the answer briefly (valid and invalid alike, so a
  * flood of one bad key costs identity one call per period). The cache is keyed by a hash of the
  * key, so the secret is not held in memory longer than the request; concurrent look-ups of one
- * key share a single call.
+ * key share a single call. `revoke` (identity's revocation event) drops a key's answers by key id
+ * and refuses the key for a while, so an answer identity gave just before the revocation, still
+ * in flight, cannot bring it back.
  */
 export class ApiKeyVerifier {
   private readonly cache: LRUCache<string, Verification, { key: string; requestId: string }>;
+  private readonly denied: RevocationList;
+  private readonly now: () => number;
+  /** Outlives any answer fetched before the revocation: its cache life plus a look-up's. */
+  private readonly denyMs: number;
 
   constructor(private readonly options: ApiKeyVerifierOptions) {
+    this.now = options.now ?? Date.now;
+    this.denyMs = Math.max(60_000, 2 * options.cacheMs);
+    this.denied = new RevocationList({ maxEntries: options.maxEntries ?? 10_000, now: this.now });
     this.cache = new LRUCache({
       max: options.maxEntries ?? 10_000,
       ttl: options.cacheMs,
@@ -59,14 +74,35 @@ export class ApiKeyVerifier {
     const hash = createHash('sha256').update(key).digest('base64url');
     const result = await this.cache.fetch(hash, { context: { key, requestId } });
     if (!result?.valid) throw new InvalidApiKeyError('refused by identity');
+    if (this.denied.has(result.key.apiKeyId)) {
+      this.cache.delete(hash);
+      throw new InvalidApiKeyError('revoked');
+    }
     const { expiresAt } = result.key;
-    if (expiresAt && Date.parse(expiresAt) <= Date.now()) throw new InvalidApiKeyError('expired');
+    if (expiresAt && Date.parse(expiresAt) <= this.now()) throw new InvalidApiKeyError('expired');
     return {
       tenantId: result.key.tenantId,
       actor: { type: 'api_key', id: result.key.apiKeyId },
       credential: 'api_key',
       role: result.key.role,
     };
+  }
+
+  /**
+   * The key was revoked (identity's event): forget what identity said about it and refuse it
+   * until identity's own answer is the only one left. Returns the cached answers dropped.
+   */
+  revoke(apiKeyId: string): number {
+    this.denied.add(apiKeyId, this.now() + this.denyMs);
+    let dropped = 0;
+    // A scan of a bounded cache on a rare event, instead of an index that follows evictions.
+    for (const [hash, answer] of this.cache.entries()) {
+      if (answer.valid && answer.key.apiKeyId === apiKeyId) {
+        this.cache.delete(hash);
+        dropped += 1;
+      }
+    }
+    return dropped;
   }
 
   private async lookUp(key: string, requestId: string): Promise<Verification> {

@@ -11,6 +11,8 @@ export interface JwtVerifierOptions {
   readonly cooldownMs: number;
   readonly timeoutMs: number;
   readonly clockToleranceSeconds: number;
+  /** Sessions ended at identity (logout...): their tokens' `sid` is refused until they expire. */
+  readonly revokedSessions?: { has(sessionId: string): boolean };
 }
 
 /** Why a token was refused: for logs and metrics only, never for the client. */
@@ -34,7 +36,14 @@ export class OperatorTenantRequiredError extends Error {
 const id = z.string().min(1).max(200);
 const tenantId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
-const userClaims = z.object({ act: z.literal('user'), sub: id, tid: tenantId, jti: id });
+// `sid` is optional: tokens issued before identity stamped it still work until they expire.
+const userClaims = z.object({
+  act: z.literal('user'),
+  sub: id,
+  tid: tenantId,
+  jti: id,
+  sid: id.optional(),
+});
 const operatorClaims = z.object({ act: z.literal('operator'), sub: id, jti: id });
 
 /** Identity's only signing algorithm (contract); pinned so a token's header cannot choose. */
@@ -43,7 +52,8 @@ export const ACCESS_TOKEN_ALGORITHMS = ['ES256'];
 /**
  * Verifies identity's access tokens against its JWKS. The key set is cached (`cacheMaxAgeMs`) and
  * fetched again on an unknown `kid` (at most once per `cooldownMs`), so a rotated-in key works
- * within seconds and a deleted key stops working within `cacheMaxAgeMs`.
+ * within seconds and a deleted key stops working within `cacheMaxAgeMs`. A token whose session
+ * identity ended (`sid` on the revocation list) is refused as soon as the event arrived.
  */
 export class JwtVerifier {
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
@@ -80,6 +90,9 @@ export class JwtVerifier {
     }
     const user = userClaims.safeParse(payload);
     if (user.success) {
+      if (user.data.sid !== undefined && this.options.revokedSessions?.has(user.data.sid)) {
+        throw new InvalidAccessTokenError('session revoked');
+      }
       return {
         tenantId: user.data.tid,
         actor: { type: 'user', id: user.data.sub },

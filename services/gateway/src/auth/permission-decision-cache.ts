@@ -82,6 +82,23 @@ export class PermissionDecisionCache {
     return dropped;
   }
 
+  /**
+   * Drops every decision about one actor of the tenant (its credential was revoked), and, like
+   * `invalidateTenant`, refuses to store answers to the tenant's checks already in flight.
+   */
+  invalidateActor(tenantId: string, actor: { type: string; id: string }): number {
+    this.invalidatedAt.set(tenantId, ++this.seq);
+    const prefix = `${[tenantId, actor.type, actor.id].join(SEP)}${SEP}`;
+    let dropped = 0;
+    for (const key of [...this.decisions.keys()]) {
+      if (key.startsWith(prefix)) {
+        this.decisions.delete(key);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  }
+
   get size(): number {
     return this.decisions.size;
   }
