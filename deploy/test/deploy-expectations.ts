@@ -81,7 +81,9 @@ export const SERVICES: Readonly<Record<string, ServiceExpectation>> = {
 };
 
 /** Local-stack settings that production replaces on purpose (Zipkin -> OTLP collector). */
-export const LOCAL_ONLY_ENV: ReadonlySet<string> = new Set(['ZIPKIN_URL']);
+// NODE_ENV: the image sets `production`; only the local stack says `development`, which is what
+// lets its published secrets through (libs/tenancy, development-secret.ts).
+export const LOCAL_ONLY_ENV: ReadonlySet<string> = new Set(['ZIPKIN_URL', 'NODE_ENV']);
 
 /** Where the cluster's ingress controller and Prometheus run (NetworkPolicy peers). */
 export const INGRESS_CONTROLLER_NAMESPACE = 'ingress-nginx';

@@ -176,7 +176,10 @@ describe.each(KUSTOMIZATIONS)('kustomization %s', (name) => {
     expect(annotations).toMatchObject({
       'prometheus.io/scrape': 'true',
       'prometheus.io/path': '/metrics',
-      'prometheus.io/port': String(http!.containerPort),
+      // The gateway's client port serves no metrics: they have a port of their own there.
+      'prometheus.io/port': String(
+        (ports.find((p) => p.name === 'metrics') ?? http)!.containerPort,
+      ),
     });
   });
 

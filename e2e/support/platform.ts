@@ -29,6 +29,8 @@ export class E2ePlatform {
   authorization!: ServiceProcess;
   gateway!: ServiceProcess;
   identityDb!: TestDatabase;
+  /** The gateway's metrics port (`GET /metrics`), apart from the port clients use. */
+  gatewayMetricsUrl = '';
 
   constructor(private readonly options: PlatformOptions = {}) {}
 
@@ -42,11 +44,13 @@ export class E2ePlatform {
     const gatewayDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_gateway');
     const authorizationDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_authorization');
     this.databases.push(this.identityDb, gatewayDb, authorizationDb);
-    const [identityPort, authorizationPort, gatewayPort] = [
+    const [identityPort, authorizationPort, gatewayPort, gatewayMetricsPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
     ];
+    this.gatewayMetricsUrl = `http://127.0.0.1:${gatewayMetricsPort}`;
     const common = {
       KAFKA_BROKERS: env.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: env.schemaRegistryUrl,
@@ -86,6 +90,7 @@ export class E2ePlatform {
       {
         ...common,
         PORT: String(gatewayPort),
+        METRICS_PORT: String(gatewayMetricsPort),
         HOST: '127.0.0.1',
         GATEWAY_DATABASE_URL: gatewayDb.appUrl,
         GATEWAY_DATABASE_OWNER_URL: gatewayDb.ownerUrl,

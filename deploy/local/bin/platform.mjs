@@ -16,7 +16,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const USAGE = `usage: platform.mjs <start|stop|status|sql> [--profile NAME] [--without zipkin,registry,kafka,postgres,services]
 
   start   fetch jars (mvn, into .cache/), start what is not running, provision databases, wait,
-          print addresses. Safe to run again.
+          print addresses. Safe to run again. Zipkin is optional: when it fails, a warning, and
+          the rest starts anyway (exit 0).
   stop    stop the processes this profile started (pid files under .stack/<profile>/pids).
   status  show what runs.
   sql     print the database/role provisioning as a psql script (deploy/local/docker/provision.sql).

@@ -23,6 +23,7 @@ import {
   waitRegistry,
 } from './registry.mjs';
 import { startZipkin, stopZipkin, waitZipkin, zipkinUrl } from './zipkin.mjs';
+import { isOptional, optionalWarning, stopAfterFailure } from './optional.mjs';
 
 export const COMPONENTS = ['postgres', 'kafka', 'registry', 'zipkin', 'services'];
 
@@ -69,8 +70,27 @@ function addresses(cfg, enabled) {
 const fmt = (s) => `${s.toFixed(1)}s`;
 
 /**
+ * Fetches the jars; when only an optional component's fetch fails, reports it and fetches the
+ * others. Returns the names of optional components whose jars are missing.
+ */
+function fetchJars(enabled) {
+  const jarOf = { kafka: 'kafka', registry: 'apicurio', zipkin: 'zipkin' };
+  const wanted = Object.keys(jarOf).filter((c) => enabled.has(c));
+  try {
+    ensureArtifacts(wanted.map((c) => jarOf[c]));
+    return {};
+  } catch (e) {
+    const optional = wanted.filter(isOptional);
+    if (optional.length === 0) throw e;
+    ensureArtifacts(wanted.filter((c) => !isOptional(c)).map((c) => jarOf[c]));
+    return Object.fromEntries(optional.map((c) => [c, `fetching its jar failed: ${e.message}`]));
+  }
+}
+
+/**
  * Starts the profile's stack; pieces already running (pid file + live process) are left alone.
- * On failure, stops what this call started and rethrows.
+ * An optional component (Zipkin) that fails is reported and the rest carries on. When a required
+ * one fails, stops what this call started (never what ran before it) and rethrows.
  */
 export async function start({ profile = 'dev', without = [] } = {}) {
   const t0 = Date.now();
@@ -81,11 +101,8 @@ export async function start({ profile = 'dev', without = [] } = {}) {
     `profile ${profile}: ${[...enabled].join(', ')} (state in ${path.relative(process.cwd(), cfg.dir) || cfg.dir})`,
   );
 
-  const jars = [];
-  if (enabled.has('kafka')) jars.push('kafka');
-  if (enabled.has('registry')) jars.push('apicurio');
-  if (enabled.has('zipkin')) jars.push('zipkin');
-  ensureArtifacts(jars);
+  // Optional components that did not come up, with the reason.
+  const unhealthy = fetchJars(enabled);
 
   const startedNow = [];
   const timings = {};
@@ -102,13 +119,17 @@ export async function start({ profile = 'dev', without = [] } = {}) {
         ? track('postgres', await startPostgres(cfg))
         : null;
     const kafkaRes = enabled.has('kafka') ? track('kafka', await startKafka(cfg)) : null;
-    const zipkinRes = enabled.has('zipkin') ? track('zipkin', await startZipkin(cfg)) : null;
+    const zipkinRes = await spawnOptionalZipkin(cfg, enabled, unhealthy, track);
+    // Never rejects: a failure is recorded in `unhealthy`.
+    const zipkinWait = zipkinRes
+      ? waitOptionalZipkin(cfg, zipkinRes, unhealthy).then(() => {
+          if (!unhealthy.zipkin) timings.zipkin = took(zipkinRes);
+        })
+      : Promise.resolve();
 
     const waits = [];
     if (kafkaRes)
       waits.push(waitKafka(cfg, kafkaRes.pid).then(() => (timings.kafka = took(kafkaRes))));
-    if (zipkinRes)
-      waits.push(waitZipkin(cfg, zipkinRes.pid).then(() => (timings.zipkin = took(zipkinRes))));
 
     if (pgRes) {
       await waitPostgres(cfg, pgRes.pid);
@@ -129,7 +150,14 @@ export async function start({ profile = 'dev', without = [] } = {}) {
     if (failed.length)
       throw new Error(failed.map((r) => r.reason?.message ?? String(r.reason)).join('\n\n'));
 
-    const addr = addresses(cfg, enabled);
+    await zipkinWait;
+    // Only the unhealthy optional piece this run launched; everything healthy keeps running.
+    for (const name of stopAfterFailure({ failed: Object.keys(unhealthy), startedNow })) {
+      await STOP_OPTIONAL[name](cfg);
+      startedNow.splice(startedNow.indexOf(name), 1);
+    }
+    const healthy = new Set([...enabled].filter((c) => !unhealthy[c]));
+    const addr = addresses(cfg, healthy);
     if (enabled.has('services')) await startServices(cfg, addr);
 
     for (const [name, s] of Object.entries(timings)) {
@@ -139,17 +167,53 @@ export async function start({ profile = 'dev', without = [] } = {}) {
       at: new Date().toISOString(),
       started: startedNow,
       secondsToAnswer: timings,
+      unhealthy,
     };
     fs.writeFileSync(stateFile(cfg), `${JSON.stringify({ ...addr, lastStart }, null, 2)}\n`);
-    printAddresses(addr, enabled);
-    log(`stack ${profile} ready in ${fmt((Date.now() - t0) / 1000)}`);
+    printAddresses(addr, healthy);
+    for (const [name, reason] of Object.entries(unhealthy))
+      log(`WARNING: ${optionalWarning(name, relativeLog(cfg, name), reason)}`);
+    log(
+      `stack ${profile} ready in ${fmt((Date.now() - t0) / 1000)}` +
+        (Object.keys(unhealthy).length
+          ? ` without ${Object.keys(unhealthy).join(', ')} (optional)`
+          : ''),
+    );
     return addr;
   } catch (e) {
-    if (startedNow.length) {
-      log(`start failed; stopping what this run started: ${startedNow.join(', ')}`);
-      await stop({ profile, only: startedNow }).catch(() => {});
+    // A required component failed (the optional ones never throw here).
+    const stopping = stopAfterFailure({ failed: ['required'], startedNow });
+    if (stopping.length) {
+      log(`start failed; stopping what this run started: ${stopping.join(', ')}`);
+      await stop({ profile, only: stopping }).catch(() => {});
     }
     throw e;
+  }
+}
+
+const relativeLog = (cfg, name) => path.relative(process.cwd(), logFile(cfg, name));
+
+const STOP_OPTIONAL = { zipkin: stopZipkin };
+
+// An OOM'd or wedged Zipkin that was already running gets a short look, not the full start-up wait.
+const ZIPKIN_ALREADY_RUNNING_WAIT_S = 15;
+
+/** Spawns Zipkin when enabled and its jar is there; null (reason in `unhealthy`) when not. */
+async function spawnOptionalZipkin(cfg, enabled, unhealthy, track) {
+  if (!enabled.has('zipkin') || unhealthy.zipkin) return null;
+  try {
+    return track('zipkin', await startZipkin(cfg));
+  } catch (e) {
+    unhealthy.zipkin = e?.message ?? String(e);
+    return null;
+  }
+}
+
+async function waitOptionalZipkin(cfg, res, unhealthy) {
+  try {
+    await waitZipkin(cfg, res.pid, res.started ? undefined : ZIPKIN_ALREADY_RUNNING_WAIT_S);
+  } catch (e) {
+    unhealthy.zipkin = e?.message ?? String(e);
   }
 }
 
@@ -283,11 +347,15 @@ export async function status({ profile = 'dev' } = {}) {
       continue;
     }
     if (pid) running++;
+    const health = pid ? await probe(probes[c]) : '';
+    const lastFailure = state?.lastStart?.unhealthy?.[c];
     rows.push([
       c,
       pid ? `running (pid ${pid})` : 'stopped',
       where[c],
-      pid ? await probe(probes[c]) : '',
+      health === 'answers' || !lastFailure
+        ? health
+        : `${health ? `${health}; ` : ''}UNHEALTHY at last start${isOptional(c) ? ' (optional)' : ''}`,
     ]);
   }
   for (const svc of SERVICES) {
@@ -300,5 +368,9 @@ export async function status({ profile = 'dev' } = {}) {
   for (const r of rows)
     process.stdout.write(`  ${r[0].padEnd(13)} ${r[1].padEnd(22)} ${r[2].padEnd(48)} ${r[3]}\n`);
   process.stdout.write(`  logs: ${path.dirname(logFile(cfg, 'x'))}/\n`);
+  for (const [name, reason] of Object.entries(state?.lastStart?.unhealthy ?? {})) {
+    if (runningPid(cfg, name) && (await probe(probes[name])) === 'answers') continue;
+    process.stdout.write(`  WARNING: ${optionalWarning(name, relativeLog(cfg, name), reason)}\n`);
+  }
   return running;
 }

@@ -13,4 +13,5 @@ export * from './validate-request';
 export * from './validation-problem';
 export * from './api-routes';
 export * from './http-metrics';
+export { createMetricsApp } from './metrics-app';
 export * from './request-text';

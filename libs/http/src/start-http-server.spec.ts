@@ -19,6 +19,15 @@ function fetchText(
 }
 
 describe('startHttpServer', () => {
+  it('listens on loopback only unless a host is given', async () => {
+    const handle = await startHttpServer(express(), { port: 0 });
+    try {
+      expect(handle.server.address()).toMatchObject({ address: '127.0.0.1' });
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('finishes in-flight requests, closes keep-alive sockets and refuses new connections', async () => {
     let release: () => void = () => undefined;
     const app = express();

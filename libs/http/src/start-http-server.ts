@@ -5,7 +5,7 @@ import type { HttpLogger } from './http-logger';
 
 export interface StartHttpServerOptions {
   readonly port: number;
-  /** Default '0.0.0.0'. */
+  /** Default '127.0.0.1': listening on every interface is a deliberate choice (containers). */
   readonly host?: string;
   /** How long in-flight requests may take to finish before their sockets are cut. Default 10 s. */
   readonly shutdownTimeoutMs?: number;
@@ -35,7 +35,7 @@ export async function startHttpServer(
   app: RequestListener,
   options: StartHttpServerOptions,
 ): Promise<HttpServerHandle> {
-  const { host = '0.0.0.0', shutdownTimeoutMs = 10_000, shutdownSignals = [], logger } = options;
+  const { host = '127.0.0.1', shutdownTimeoutMs = 10_000, shutdownSignals = [], logger } = options;
   const server = createServer();
   let closing = false;
 

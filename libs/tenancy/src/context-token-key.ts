@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { refuseDevelopmentSecret } from './development-secret';
 
 /** One HMAC key for context tokens; `kid` names it in the token header so keys can rotate. */
 export interface ContextTokenKey {
@@ -40,6 +41,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 function keyFromVariable(env: Env, name: string): ContextTokenKey | undefined {
   const value = env[name];
   if (value === undefined || value === '') return undefined;
+  refuseDevelopmentSecret(name, value, env);
   try {
     return createContextTokenKey(value);
   } catch (error) {

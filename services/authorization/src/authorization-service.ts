@@ -176,7 +176,7 @@ export async function startAuthorizationService(
         api.metaRoutes.mount(express);
       },
     });
-    const server = await startHttpServer(app, { port: config.port, logger });
+    const server = await startHttpServer(app, { port: config.port, host: config.host, logger });
     stops.push(() => server.close());
     logger.info('authorization started', { port: server.port, instance: config.instanceId });
 

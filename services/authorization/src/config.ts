@@ -9,6 +9,8 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4002),
+  // Loopback unless told otherwise: a container sets HOST=0.0.0.0 (see deploy/docker).
+  HOST: z.string().min(1).default('127.0.0.1'),
   AUTHORIZATION_DATABASE_URL: z
     .url()
     .default('postgres://authorization_app:authorization_app@127.0.0.1:5433/authorization'),
@@ -38,6 +40,7 @@ const schema = z.object({
 
 export interface AuthorizationConfig {
   readonly port: number;
+  readonly host: string;
   readonly databaseUrl: string;
   readonly databaseOwnerUrl: string;
   readonly databasePoolSize: number;
@@ -60,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthorizationC
   const e = parsed.data;
   return {
     port: e.PORT,
+    host: e.HOST,
     databaseUrl: e.AUTHORIZATION_DATABASE_URL,
     databaseOwnerUrl: e.AUTHORIZATION_DATABASE_OWNER_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,

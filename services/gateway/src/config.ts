@@ -16,6 +16,8 @@ export interface RateLimitPolicy {
 export interface GatewayConfig {
   readonly port: number;
   readonly host: string;
+  /** `GET /metrics` is served here only, never on {@link port}, which clients reach. */
+  readonly metricsPort: number;
   readonly databaseUrl: string;
   readonly databaseOwnerUrl: string;
   readonly kafkaBrokers: readonly string[];
@@ -76,7 +78,9 @@ const policySchema = z.strictObject({
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Loopback unless told otherwise: a container sets HOST=0.0.0.0 (see deploy/docker).
+  HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   GATEWAY_DATABASE_URL: url.default('postgres://gateway_app:gateway_app@127.0.0.1:5433/gateway'),
   GATEWAY_DATABASE_OWNER_URL: url.default(
     'postgres://gateway_owner:gateway_owner@127.0.0.1:5433/gateway',
@@ -159,6 +163,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   return {
     port: e.PORT,
     host: e.HOST,
+    metricsPort: e.METRICS_PORT,
     databaseUrl: e.GATEWAY_DATABASE_URL,
     databaseOwnerUrl: e.GATEWAY_DATABASE_OWNER_URL,
     kafkaBrokers: kafkaBrokersFromEnv({ KAFKA_BROKERS: e.KAFKA_BROKERS }),

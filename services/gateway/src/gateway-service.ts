@@ -14,8 +14,8 @@ import {
   createKafkaClient,
   provisionTopics,
 } from '@tenantry/events';
-import { createHttpApp } from '@tenantry/http';
-import { createLogger, metricsHandler } from '@tenantry/observability';
+import { createHttpApp, createMetricsApp } from '@tenantry/http';
+import { createLogger } from '@tenantry/observability';
 import { ApiKeyVerifier } from './auth/api-key-verifier';
 import { AuthorizationClient } from './auth/authorization-client';
 import { authorizationPermissionCheck } from './auth/authorization-permission-check';
@@ -50,6 +50,8 @@ export interface GatewayServiceOptions {
 
 export interface GatewayService {
   readonly app: Express;
+  /** `GET /metrics` only, for the metrics port: never on the port clients reach. */
+  readonly metricsApp: Express;
   readonly metrics: GatewayMetrics;
   readonly usage: UsageRecorder;
   readonly relay: OutboxRelay;
@@ -223,7 +225,6 @@ export async function createGatewayService(
     },
     configure(app) {
       app.set('trust proxy', config.trustProxy);
-      app.get('/metrics', metricsHandler(metrics.registry));
       app.use(docsRoutes(catalog));
       app.use(
         gatewayPipeline({
@@ -248,6 +249,7 @@ export async function createGatewayService(
   let stopped: Promise<void> | undefined;
   return {
     app,
+    metricsApp: createMetricsApp(metrics.registry),
     metrics,
     usage,
     relay,

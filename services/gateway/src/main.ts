@@ -18,12 +18,19 @@ async function main(): Promise<void> {
   const logger = createLogger('gateway');
   const config = loadGatewayConfig();
   const service = await createGatewayService(config, { logger });
+  // Scraped from inside the cluster; the client-facing port does not serve metrics.
+  const metricsServer = await startHttpServer(service.metricsApp, {
+    port: config.metricsPort,
+    host: config.host,
+    logger,
+  });
   await startHttpServer(service.app, {
     port: config.port,
     host: config.host,
     logger,
     shutdownSignals: ['SIGTERM', 'SIGINT'],
     onSignalShutdown: async () => {
+      await metricsServer.close();
       await service.stop();
       await telemetry.shutdown();
     },

@@ -132,7 +132,7 @@ describe('gateway: the trust boundary', () => {
     expect(harness.identity.echoed).toBe(echoedBefore);
   });
 
-  it('serves health probes and metrics without credentials', async () => {
+  it('serves health probes without credentials, and metrics only on the metrics port', async () => {
     expect((await request(harness.url).get('/healthz')).status).toBe(200);
     const ready = await request(harness.url).get('/readyz');
     expect(ready.status).toBe(200);
@@ -140,7 +140,13 @@ describe('gateway: the trust boundary', () => {
       database: { status: 'ok' },
       redis: { status: 'ok' },
     });
-    const metrics = await request(harness.url).get('/metrics');
+    // The client-facing port has no /metrics: what the platform measures is not the clients' to read.
+    const publicMetrics = await request(harness.url).get('/metrics');
+    expect(publicMetrics.status).toBe(404);
+    expect(publicMetrics.text).not.toMatch(/http_requests_total/);
+    const metrics = await request(harness.metricsUrl).get('/metrics');
+    expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/http_requests_total\{[^}]*route="\/v1\/me"/);
+    expect((await request(harness.metricsUrl).get('/v1/me')).status).toBe(404);
   });
 });

@@ -1,7 +1,7 @@
 import { kafkaBrokersFromEnv } from '@tenantry/events';
 import { z } from 'zod';
 import type { ContextTokenKey } from '@tenantry/tenancy';
-import { contextTokenKeysFromEnv } from '@tenantry/tenancy';
+import { contextTokenKeysFromEnv, refuseDevelopmentSecret } from '@tenantry/tenancy';
 
 const DEFAULT_APP_URL = 'postgres://identity_app:identity_app@127.0.0.1:5433/identity';
 const DEFAULT_OWNER_URL = 'postgres://identity_owner:identity_owner@127.0.0.1:5433/identity';
@@ -10,6 +10,8 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4001),
+  // Loopback unless told otherwise: a container sets HOST=0.0.0.0 (see deploy/docker).
+  HOST: z.string().min(1).default('127.0.0.1'),
   IDENTITY_DATABASE_URL: z.url().default(DEFAULT_APP_URL),
   IDENTITY_DATABASE_OWNER_URL: z.url().default(DEFAULT_OWNER_URL),
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
@@ -44,6 +46,7 @@ export type IdentityEnv = z.output<typeof envSchema>;
 /** Everything the identity service is built from; tests override fields of it. */
 export interface IdentityConfig {
   readonly port: number;
+  readonly host: string;
   readonly database: { readonly appUrl: string; readonly ownerUrl: string };
   readonly kafkaBrokers: readonly string[];
   readonly schemaRegistryUrl: string;
@@ -75,8 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdentityConfig
     throw new Error(`invalid identity configuration:\n${z.prettifyError(parsed.error)}`);
   }
   const e = parsed.data;
+  refuseDevelopmentSecret('IDENTITY_KEY_ENCRYPTION_SECRET', e.IDENTITY_KEY_ENCRYPTION_SECRET, env);
   return {
     port: e.PORT,
+    host: e.HOST,
     database: { appUrl: e.IDENTITY_DATABASE_URL, ownerUrl: e.IDENTITY_DATABASE_OWNER_URL },
     kafkaBrokers: kafkaBrokersFromEnv({ KAFKA_BROKERS: e.KAFKA_BROKERS }),
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),

@@ -104,7 +104,7 @@ export async function createIdentityService(
     await relay.start();
     const api = createIdentityHttpApi(deps, metrics, { kafka: kafkaReadinessCheck(kafka) });
     if (options.listen) {
-      http = await startHttpServer(api.app, { port: config.port, logger });
+      http = await startHttpServer(api.app, { port: config.port, host: config.host, logger });
     }
     return { app: api.app, api, deps, metrics, http, stop };
   } catch (error) {

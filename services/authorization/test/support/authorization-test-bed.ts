@@ -54,6 +54,7 @@ export class AuthorizationTestBed {
   config(overrides: Partial<AuthorizationConfig> = {}): AuthorizationConfig {
     return {
       port: 0,
+      host: '127.0.0.1',
       databaseUrl: this.db.appUrl,
       databaseOwnerUrl: this.db.ownerUrl,
       databasePoolSize: 5,

@@ -27,7 +27,9 @@ export class GatewayHarness {
   config!: GatewayConfig;
   service!: GatewayService;
   server!: HttpServerHandle;
+  metricsServer!: HttpServerHandle;
   url = '';
+  metricsUrl = '';
 
   async start(overrides: Record<string, string> = {}): Promise<this> {
     await this.identity.start();
@@ -61,11 +63,14 @@ export class GatewayHarness {
     });
     this.server = await startHttpServer(this.service.app, { port: 0, host: '127.0.0.1' });
     this.url = `http://127.0.0.1:${this.server.port}`;
+    this.metricsServer = await startHttpServer(this.service.metricsApp, { port: 0 });
+    this.metricsUrl = `http://127.0.0.1:${this.metricsServer.port}`;
     return this;
   }
 
   async stop(): Promise<void> {
     await this.server?.close();
+    await this.metricsServer?.close();
     await this.service?.stop();
     await this.identity.stop();
     await this.db?.drop();

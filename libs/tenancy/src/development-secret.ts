@@ -1,0 +1,30 @@
+/**
+ * Secrets that the repository itself publishes (the local stack's) start with this, so that a
+ * service can recognise one and refuse it wherever it could guard real tenants.
+ */
+export const DEVELOPMENT_SECRET_PREFIX = 'local-stack-only-';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export class DevelopmentSecretRefusedError extends Error {
+  constructor(variable: string) {
+    super(
+      `${variable} holds the local stack's published development secret, which anyone can read ` +
+        'in the repository; it is accepted only with NODE_ENV=development or NODE_ENV=test. ' +
+        'Give this deployment its own secret.',
+    );
+    this.name = 'DevelopmentSecretRefusedError';
+  }
+}
+
+/** Whether the process declares itself a developer's or a test's: only there may a published secret run. */
+export function isDevelopmentEnvironment(env: Env): boolean {
+  return env.NODE_ENV === 'development' || env.NODE_ENV === 'test';
+}
+
+/** Throws when `value` is a published development secret and the process is not in development. */
+export function refuseDevelopmentSecret(variable: string, value: string, env: Env): void {
+  if (value.startsWith(DEVELOPMENT_SECRET_PREFIX) && !isDevelopmentEnvironment(env)) {
+    throw new DevelopmentSecretRefusedError(variable);
+  }
+}

@@ -1,0 +1,9 @@
+import { loadConfig } from './config';
+
+describe('authorization configuration', () => {
+  it('listens on loopback unless HOST says otherwise', () => {
+    const env = { CONTEXT_TOKEN_SECRET: 'c'.repeat(40) };
+    expect(loadConfig(env).host).toBe('127.0.0.1');
+    expect(loadConfig({ ...env, HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+});
