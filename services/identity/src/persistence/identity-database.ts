@@ -11,7 +11,9 @@ import { SigningKeyEntity } from './entities/signing-key.entity';
 import { TenantEntity } from './entities/tenant.entity';
 import { UserTenantEntity } from './entities/user-tenant.entity';
 import { UserEntity } from './entities/user.entity';
+import { AuditLogAppendOnly1764300100000 } from './migrations/audit-log-append-only.migration';
 import { IdentitySchema1764300000000 } from './migrations/identity-schema.migration';
+import { LookupTablesRowLevelSecurity1764300200000 } from './migrations/lookup-tables-row-level-security.migration';
 
 /** Identity's database: entities and migrations, for the service and its commands. */
 export function identityDatabase(database: {
@@ -35,6 +37,11 @@ export function identityDatabase(database: {
       RefreshTokenEntity,
       AuditLogEntity,
     ],
-    migrations: [EventTables1764230400000, IdentitySchema1764300000000],
+    migrations: [
+      EventTables1764230400000,
+      IdentitySchema1764300000000,
+      AuditLogAppendOnly1764300100000,
+      LookupTablesRowLevelSecurity1764300200000,
+    ],
   };
 }

@@ -1,6 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Tenant table (row-level security): who did what to which object, under which request. */
+/**
+ * Tenant table (row-level security): who did what to which object, under which request.
+ * Append-only: its triggers refuse UPDATE, DELETE and TRUNCATE, and the app role lacks the rights.
+ */
 @Entity({ name: 'audit_log' })
 export class AuditLogEntity {
   @PrimaryColumn({ type: 'uuid' })
