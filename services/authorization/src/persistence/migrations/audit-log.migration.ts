@@ -6,6 +6,8 @@ import { enableTenantRowLevelSecurity } from '@tenantry/db';
  * DELETE on every table after migrations, so a privilege REVOKE here would be undone: the triggers
  * are what refuses changes, for every role but a superuser (only the table owner could disable
  * them, and the service never runs as the owner).
+ * Superseded (applied migrations stay as they ran): AuditLogSharedGuard1764300200000 swaps these
+ * triggers for libs/db's shared guard, and the grants step now does revoke those rights.
  */
 export class AuditLog1764300100000 implements MigrationInterface {
   name = 'AuditLog1764300100000';
