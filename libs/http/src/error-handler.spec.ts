@@ -51,6 +51,14 @@ describe('errorHandler: library errors', () => {
     });
   });
 
+  it('maps a bare URIError (a path-to-regexp matcher on its default decoder) to 400', async () => {
+    const res = await request(appThrowing(new URIError('URI malformed'))).get('/x');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      type: 'https://tenantry.dev/problems/malformed-path-parameter',
+    });
+  });
+
   it('keeps any other client status a library set, with a fixed text', async () => {
     const res = await request(appThrowing(libraryError({ status: 416, expose: true }))).get('/x');
     expect(res.status).toBe(416);

@@ -64,8 +64,6 @@ function clientErrorProblem(error: Error & ClientHttpError): HttpProblem {
     default:
       break;
   }
-  // The router's decoding of `%zz` in a path parameter.
-  if (error instanceof URIError) return malformedPathParam();
   // A decompression stream's failure (zlib `Z_DATA_ERROR`, brotli `ERR__ERROR_FORMAT_...`):
   // body-parser passes it on as a 400 without a type.
   if (error.type === undefined && typeof error.code === 'string') {
@@ -106,6 +104,10 @@ export function errorHandler({ logger }: ErrorHandlerOptions): ErrorRequestHandl
       problem = error;
     } else if (error instanceof z.core.$ZodError) {
       problem = validationProblem(error);
+    } else if (error instanceof URIError) {
+      // Percent-decoding a client's path (the router's params, a path-to-regexp matcher left
+      // on its default decoder): their input, not our failure.
+      problem = malformedPathParam();
     } else if (isClientHttpError(error)) {
       problem = clientErrorProblem(error);
     } else {
