@@ -15,6 +15,8 @@ export interface PlatformOptions {
   readonly rateLimitBurst?: number;
   /** How long the gateway reuses a permission decision (AUTHZ_DECISION_TTL_MS). */
   readonly decisionTtlMs?: number;
+  /** How long the gateway reuses identity's answer for an API key (API_KEY_CACHE_MS). */
+  readonly apiKeyCacheMs?: number;
 }
 
 /**
@@ -104,7 +106,7 @@ export class E2ePlatform {
         PUBLIC_RATE_LIMIT_RPS: '1000',
         PUBLIC_RATE_LIMIT_BURST: '1000',
         TENANT_STATUS_CACHE_MS: '500',
-        API_KEY_CACHE_MS: '500',
+        API_KEY_CACHE_MS: String(this.options.apiKeyCacheMs ?? 500),
       },
       `http://127.0.0.1:${gatewayPort}`,
     );

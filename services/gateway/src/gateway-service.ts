@@ -24,6 +24,7 @@ import { JwtVerifier } from './auth/jwt-verifier';
 import type { PermissionCheck } from './auth/permission-check';
 import { PermissionDecisionCache } from './auth/permission-decision-cache';
 import { RequestAuthenticator } from './auth/request-authenticator';
+import { RevocationList } from './auth/revocation-list';
 import { TenantStatusChecker } from './auth/tenant-status-checker';
 import type { GatewayConfig } from './config';
 import { docsRoutes } from './http/docs-routes';
@@ -34,6 +35,7 @@ import {
   POLICY_CACHE_CONSUMER_PREFIX,
   createPolicyCacheConsumer,
 } from './messaging/policy-cache-consumer';
+import { REVOCATION_CONSUMER_PREFIX, RevocationConsumer } from './messaging/revocation-consumer';
 import { OpenApiCatalog } from './openapi/openapi-catalog';
 import { OpenApiRefresher } from './openapi/openapi-refresher';
 import { UpstreamProxy } from './proxy/upstream-proxy';
@@ -139,6 +141,9 @@ export async function createGatewayService(
     contextTokenKey: config.contextTokenKey,
     timeoutMs: config.identityTimeoutMs,
   });
+  // Filled by identity's revocation events (below); each entry lives until its tokens expire.
+  const revokedSessions = new RevocationList({ maxEntries: 100_000 });
+  const apiKeys = new ApiKeyVerifier({ identity, cacheMs: config.apiKeyCacheMs });
   const authenticator = new RequestAuthenticator(
     new JwtVerifier({
       jwksUrl: new URL('/.well-known/jwks.json', identityUrl).toString(),
@@ -148,8 +153,9 @@ export async function createGatewayService(
       cooldownMs: config.jwksCooldownMs,
       timeoutMs: config.identityTimeoutMs,
       clockToleranceSeconds: config.clockToleranceSeconds,
+      revokedSessions,
     }),
-    new ApiKeyVerifier({ identity, cacheMs: config.apiKeyCacheMs }),
+    apiKeys,
     logger,
   );
   const tenantStatus = new TenantStatusChecker({ identity, cacheMs: config.tenantStatusCacheMs });
@@ -212,6 +218,27 @@ export async function createGatewayService(
     logger.warn('AUTHZ_ENFORCEMENT=off: route permissions are left to the services');
   }
 
+  // Always on (not only with enforcement): authentication itself depends on it.
+  const revocations = new RevocationConsumer({
+    kafka,
+    dataSource,
+    codec,
+    logger,
+    metrics,
+    apiKeys,
+    sessions: revokedSessions,
+    decisions,
+    instanceId: config.instanceId,
+  });
+  await revocations.start();
+  const revocationJanitor = new InstanceInboxJanitor({
+    dataSource,
+    logger,
+    consumerPrefix: REVOCATION_CONSUMER_PREFIX,
+    consumerName: revocations.name,
+  });
+  revocationJanitor.start();
+
   const proxy = new UpstreamProxy({ timeoutMs: config.upstreamTimeoutMs });
   const app = createHttpApp({
     serviceName: 'gateway',
@@ -260,10 +287,13 @@ export async function createGatewayService(
       stopped ??= (async () => {
         refresher.stop();
         janitor?.stop();
+        revocationJanitor.stop();
         if (policyConsumer) {
           await policyConsumer.stop();
-          await forgetPolicyConsumer(kafka, janitor, policyConsumerName, logger);
+          await forgetInstanceConsumer(kafka, janitor, policyConsumerName, logger);
         }
+        await revocations.stop();
+        await forgetInstanceConsumer(kafka, revocationJanitor, revocations.name, logger);
         await usage.stop();
         await relay.stop();
         proxy.close();
@@ -276,11 +306,11 @@ export async function createGatewayService(
 }
 
 /**
- * A replica's policy-cache consumer group and inbox rows are never reused (the next process has
- * another instance id): a clean stop removes both; a crashed replica's are pruned by the janitor
- * (rows) and by Kafka's `offsets.retention.minutes` (group).
+ * A replica's per-instance consumer groups (policy cache, revocations) and inbox rows are never
+ * reused (the next process has another instance id): a clean stop removes both; a crashed
+ * replica's are pruned by the janitor (rows) and by Kafka's `offsets.retention.minutes` (group).
  */
-async function forgetPolicyConsumer(
+async function forgetInstanceConsumer(
   kafka: ReturnType<typeof createKafkaClient>,
   janitor: InstanceInboxJanitor | undefined,
   consumerName: string,
@@ -289,14 +319,20 @@ async function forgetPolicyConsumer(
   try {
     await janitor?.forgetOwnRows();
   } catch (error) {
-    logger.warn('could not delete this replica’s policy-cache inbox rows', { err: error });
+    logger.warn('could not delete this replica’s inbox rows', {
+      err: error,
+      consumer: consumerName,
+    });
   }
   const admin = kafka.admin();
   try {
     await admin.connect();
     await admin.deleteGroups([consumerName]);
   } catch (error) {
-    logger.warn('could not delete this replica’s policy-cache consumer group', { err: error });
+    logger.warn('could not delete this replica’s consumer group', {
+      err: error,
+      consumer: consumerName,
+    });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
