@@ -55,6 +55,19 @@ describe('ApiKeyVerifier revocation', () => {
     await expect(verifier.verify(KEY, 'r2')).rejects.toThrow('invalid API key');
   });
 
+  it('adds no deny entry for a replayed revocation long past (identity refuses the key itself)', async () => {
+    let now = 10_000_000;
+    const { identity, calls } = identityAnswering([() => Promise.resolve(VALID)]);
+    const verifier = new ApiKeyVerifier({ identity, cacheMs: 1_000, now: () => now });
+    verifier.revoke('key-1', now - 3_600_000);
+    // Only a stand-in identity would still call it valid; the point is what the gateway holds.
+    await expect(verifier.verify(KEY, 'r1')).resolves.toMatchObject({ tenantId: 'tenant-1' });
+    verifier.revoke('key-1', now);
+    now += 59_000;
+    await expect(verifier.verify(KEY, 'r2')).rejects.toThrow('revoked');
+    expect(calls()).toBe(2);
+  });
+
   it('leaves other keys alone', async () => {
     const { identity, calls } = identityAnswering([() => Promise.resolve(VALID)]);
     const verifier = new ApiKeyVerifier({ identity, cacheMs: 60_000 });

@@ -91,9 +91,13 @@ export class ApiKeyVerifier {
   /**
    * The key was revoked (identity's event): forget what identity said about it and refuse it
    * until identity's own answer is the only one left. Returns the cached answers dropped.
+   * `revokedAtMs` (the event's time) lets a replayed, long-past revocation add no deny entry.
    */
-  revoke(apiKeyId: string): number {
-    this.denied.add(apiKeyId, this.now() + this.denyMs);
+  revoke(apiKeyId: string, revokedAtMs: number = Number.NaN): number {
+    const now = this.now();
+    // Never later than now: an identity clock ahead of ours must not stretch the entry.
+    const from = Number.isFinite(revokedAtMs) ? Math.min(revokedAtMs, now) : now;
+    this.denied.add(apiKeyId, from + this.denyMs);
     let dropped = 0;
     // A scan of a bounded cache on a rare event, instead of an index that follows evictions.
     for (const [hash, answer] of this.cache.entries()) {

@@ -63,7 +63,7 @@ export class RevocationConsumer {
     })
       .on(ApiKeyRevokedEvent, async (event) => {
         const { apiKeyId, tenantId } = event.data;
-        const dropped = apiKeys.revoke(apiKeyId);
+        const dropped = apiKeys.revoke(apiKeyId, Date.parse(event.data.revokedAt));
         const decisionsDropped = decisions?.invalidateActor(tenantId, {
           type: 'api_key',
           id: apiKeyId,
