@@ -9,7 +9,9 @@ import { actInTenant, authorizeOperator } from '../platform-access';
 
 // Tenant tables, purged inside the tenant's transaction (row-level security scopes each DELETE;
 // the explicit filter says the same for the reader).
-const TENANT_TABLES = ['memberships', 'invitations', 'api_keys', 'refresh_tokens', 'audit_log'];
+// Not `audit_log`: it is append-only for this role (ADR 0008). Erasing the personal data in a
+// deleted tenant's audit rows is a separate, owner-run path (the offboarding saga, still to come).
+const TENANT_TABLES = ['memberships', 'invitations', 'api_keys', 'refresh_tokens'];
 
 /**
  * Offboarding, as a platform operator: purges identity's data of the tenant, leaves a tombstone
