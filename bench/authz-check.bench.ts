@@ -401,7 +401,7 @@ export async function runAuthzCheckBench(
     const token = await signContextToken(
       { tenantId: 'platform', actor: { type: 'service', id: 'gateway' }, requestId: 'bench' },
       createContextTokenKey(secret),
-      { ttlSeconds: 300 },
+      { ttlSeconds: 300, audience: 'authorization' },
     );
     const bodies = Array.from({ length: 4096 }, () =>
       JSON.stringify({

@@ -8,6 +8,8 @@ import { createOrderHttpApi } from './support/order-http-api';
 
 const quietLogger = { error: () => undefined, warn: () => undefined, info: () => undefined };
 
+const AUDIENCE = { audience: 'orders-test' };
+
 describe('a service behind the trust boundary', () => {
   const key = createContextTokenKey(randomUUID() + randomUUID());
   let service: OrderTestService;
@@ -40,13 +42,13 @@ describe('a service behind the trust boundary', () => {
 
   it('refuses a token signed with another key, and a forged tenant header beside a real token', async () => {
     const stranger = createContextTokenKey(randomUUID() + randomUUID());
-    const forged = await signContextToken(contextFor('victim'), stranger);
+    const forged = await signContextToken(contextFor('victim'), stranger, AUDIENCE);
     expect(
       (await request(app).post('/v1/orders').set('x-context-token', forged).send({ totalCents: 1 }))
         .status,
     ).toBe(401);
 
-    const genuine = await signContextToken(contextFor(`tenant-${randomUUID()}`), key);
+    const genuine = await signContextToken(contextFor(`tenant-${randomUUID()}`), key, AUDIENCE);
     const response = await request(app)
       .post('/v1/orders')
       .set('x-context-token', genuine)
@@ -57,7 +59,7 @@ describe('a service behind the trust boundary', () => {
 
   it('serves a signed request for its tenant and publishes the event with its actor', async () => {
     const tenant = `tenant-${randomUUID()}`;
-    const token = await signContextToken(contextFor(tenant), key);
+    const token = await signContextToken(contextFor(tenant), key, AUDIENCE);
     const response = await request(app)
       .post('/v1/orders')
       .set('x-context-token', token)
@@ -71,7 +73,7 @@ describe('a service behind the trust boundary', () => {
   });
 
   it('answers bad input with a problem, never a 5xx', async () => {
-    const token = await signContextToken(contextFor(`tenant-${randomUUID()}`), key);
+    const token = await signContextToken(contextFor(`tenant-${randomUUID()}`), key, AUDIENCE);
     const unknownField = await request(app)
       .post('/v1/orders')
       .set('x-context-token', token)

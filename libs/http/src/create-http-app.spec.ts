@@ -64,7 +64,7 @@ async function tokenFor(
   ctx: TenantContext = context,
   key: ContextTokenKey = current,
 ): Promise<Record<string, string>> {
-  return { 'x-context-token': await signContextToken(ctx, key) };
+  return { 'x-context-token': await signContextToken(ctx, key, { audience: 'things' }) };
 }
 
 function expectProblem(res: request.Response, status: number, slug: string): void {
@@ -137,9 +137,17 @@ describe('createHttpApp: the signed context', () => {
     expectProblem(removed, 401, 'unauthorized');
   });
 
+  it('refuses a token issued for another service, or for none', async () => {
+    for (const options of [{ audience: 'billing' }, {}]) {
+      const token = await signContextToken(context, current, options);
+      const res = await request(buildApp()).get('/whoami').set('x-context-token', token);
+      expectProblem(res, 401, 'unauthorized');
+    }
+  });
+
   it('refuses an expired token', async () => {
     jest.useFakeTimers({ now: Date.now() - 120_000, doNotFake: ['nextTick', 'queueMicrotask'] });
-    const token = await signContextToken(context, current, { ttlSeconds: 60 });
+    const token = await signContextToken(context, current, { ttlSeconds: 60, audience: 'things' });
     jest.useRealTimers();
     const res = await request(buildApp()).get('/whoami').set('x-context-token', token);
     expectProblem(res, 401, 'unauthorized');

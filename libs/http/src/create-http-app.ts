@@ -28,7 +28,10 @@ export interface CreateHttpAppOptions {
    * and issues the tokens.
    */
   readonly contextKeys: readonly ContextTokenKey[] | false;
-  /** Accept only context tokens issued for this audience (usually the service name). */
+  /**
+   * Accept only context tokens issued for this audience; default: `serviceName`. A token the
+   * gateway signed for one service is refused by every other.
+   */
   readonly contextAudience?: string;
   /** Default '100kb'. */
   readonly bodyLimit?: string | number;
@@ -72,7 +75,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Express {
     app.use(
       requireSignedContext({
         keys: contextKeys,
-        audience: options.contextAudience,
+        audience: options.contextAudience ?? options.serviceName,
         publicPaths: [...DEFAULT_PUBLIC_PATHS, ...(options.publicPaths ?? [])],
         publicRoutes: options.publicRoutes,
         logger,

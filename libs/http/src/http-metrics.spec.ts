@@ -23,6 +23,7 @@ describe('http metrics', () => {
     const token = await signContextToken(
       { tenantId: 't1', actor: { type: 'user', id: 'u1' }, requestId: 'r1' },
       key,
+      { audience: 'things' },
     );
     await request(app).get('/v1/things/42').set('x-context-token', token).expect(200);
     await request(app).get('/v1/things/43').set('x-context-token', token).expect(200);

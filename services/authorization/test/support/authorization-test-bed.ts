@@ -99,6 +99,7 @@ export class AuthorizationTestBed {
     const token = await signContextToken(
       { tenantId, actor, requestId: `req-${randomUUID()}` },
       this.key,
+      { audience: 'authorization' },
     );
     const pending = request(instance.app)[method](path).set('x-context-token', token);
     return body === undefined ? pending : pending.send(body as object);

@@ -76,7 +76,9 @@ export class IdentityTestHarness {
 
   /** A context token as the gateway would sign it. */
   async contextToken(tenantId: string, actor: Actor): Promise<string> {
-    return signContextToken({ tenantId, actor, requestId: randomUUID() }, this.contextKey);
+    return signContextToken({ tenantId, actor, requestId: randomUUID() }, this.contextKey, {
+      audience: 'identity',
+    });
   }
 
   /** Sends `test` with a signed context for `actor` in `tenantId`. */
