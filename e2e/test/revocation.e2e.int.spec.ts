@@ -1,5 +1,5 @@
 import type { TestDatabase } from '@tenantry/testing';
-import { createTestDatabase, testStackEnv } from '@tenantry/testing';
+import { createTestDatabase, testStackEnv, waitFor } from '@tenantry/testing';
 import { call } from '../support/api-client';
 import { E2ePlatform } from '../support/platform';
 import { ServiceProcess, freePort } from '../support/service-process';
@@ -88,12 +88,14 @@ describe('revocation through the gateway (real identity, authorization, gateway 
       });
       expect(created.status).toBe(201);
       const key = String(created.body.key);
-      // Every route class answers, so the key's verification and decisions are cached.
+      // Every route class answers (authorization learns the key's role from identity's event),
+      // so the key's verification and decisions are cached.
       for (const path of routes) {
-        expect({ path, status: (await call(api, 'GET', path, { token: key })).status }).toEqual({
-          path,
-          status: 200,
-        });
+        await waitFor(
+          `${path} to answer the new key`,
+          async () => (await call(api, 'GET', path, { token: key })).status === 200,
+          { timeoutMs: 15_000, intervalMs: 50 },
+        );
       }
 
       const revoked = await call(api, 'DELETE', `/v1/api-keys/${created.body.apiKeyId}`, {
