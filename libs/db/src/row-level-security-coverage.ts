@@ -1,4 +1,7 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+/** A DataSource, a QueryRunner, or anything else that answers a query with its rows. */
+export interface RowsQueryable {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
 
 /**
  * Tables of the current schema that hold a tenant column but are not under forced row-level
@@ -6,7 +9,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
  * (docs/adr/0008), so a new tenant table without RLS fails a build instead of leaking.
  */
 export async function tenantTablesWithoutRowLevelSecurity(
-  db: Pick<DataSource | QueryRunner, 'query'>,
+  db: RowsQueryable,
   options: { columns?: readonly string[] } = {},
 ): Promise<string[]> {
   const rows = (await db.query(
