@@ -1,3 +1,5 @@
+import { Client } from 'pg';
+
 /** A DataSource, a QueryRunner, or anything else that answers a query with its rows. */
 export interface RowsQueryable {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;
@@ -25,4 +27,21 @@ export async function tenantTablesWithoutRowLevelSecurity(
     [options.columns ?? ['tenant_id']],
   )) as { table: string }[];
   return rows.map((row) => row.table);
+}
+
+/** {@link tenantTablesWithoutRowLevelSecurity} of the database at `connectionString` (tests). */
+export async function tenantTablesWithoutRowLevelSecurityAt(
+  connectionString: string,
+  options: { columns?: readonly string[] } = {},
+): Promise<string[]> {
+  const client = new Client({ connectionString });
+  await client.connect();
+  try {
+    return await tenantTablesWithoutRowLevelSecurity(
+      { query: async (sql, parameters) => (await client.query(sql, parameters)).rows },
+      options,
+    );
+  } finally {
+    await client.end();
+  }
 }
