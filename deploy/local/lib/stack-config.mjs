@@ -52,6 +52,7 @@ export const PROFILE_DEFAULTS = {
     AUTHORIZATION_PORT: 4002,
     GATEWAY_PORT: 8080,
     GATEWAY_METRICS_PORT: 9464,
+    REDIS_PORT: 6379,
   },
   test: {
     PG_PORT: 15433,
@@ -64,6 +65,9 @@ export const PROFILE_DEFAULTS = {
     AUTHORIZATION_PORT: 14002,
     GATEWAY_PORT: 18080,
     GATEWAY_METRICS_PORT: 19464,
+    // The same port as dev: the system Redis most machines run is shared (its keys are
+    // per-test random), and one is started here only where none answers.
+    REDIS_PORT: 6379,
   },
 };
 
@@ -83,7 +87,7 @@ export const JVM_OPTS = {
 export const ZIPKIN_MAX_SPANS = 200_000;
 
 // Seconds to wait for each component to answer.
-export const START_TIMEOUT_S = { postgres: 60, kafka: 120, registry: 240, zipkin: 120 };
+export const START_TIMEOUT_S = { redis: 20, postgres: 60, kafka: 120, registry: 240, zipkin: 120 };
 
 // Compatibility rule the schema registry enforces globally.
 export const REGISTRY_COMPATIBILITY = 'BACKWARD';
@@ -96,8 +100,6 @@ export const DEV_SECRETS = {
   CONTEXT_TOKEN_SECRET: 'local-stack-only-context-token-secret-0123456789abcdef',
   IDENTITY_KEY_ENCRYPTION_SECRET: 'local-stack-only-identity-key-encryption-0123456789abcdef',
 };
-
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
 /** Environment every platform service gets: infrastructure addresses, telemetry, secrets. */
 function commonServiceEnv(addr) {
@@ -125,7 +127,7 @@ export const SERVICES = [
     env: (addr, ports) => ({
       ...commonServiceEnv(addr),
       PORT: String(ports.IDENTITY_PORT),
-      REDIS_URL,
+      REDIS_URL: addr.redisUrl,
       IDENTITY_DATABASE_URL: addr.databases.identity.appUrl,
       IDENTITY_DATABASE_OWNER_URL: addr.databases.identity.ownerUrl,
       IDENTITY_KEY_ENCRYPTION_SECRET: DEV_SECRETS.IDENTITY_KEY_ENCRYPTION_SECRET,
@@ -150,7 +152,7 @@ export const SERVICES = [
       ...commonServiceEnv(addr),
       PORT: String(ports.GATEWAY_PORT),
       METRICS_PORT: String(ports.GATEWAY_METRICS_PORT),
-      REDIS_URL,
+      REDIS_URL: addr.redisUrl,
       GATEWAY_DATABASE_URL: addr.databases.gateway.appUrl,
       GATEWAY_DATABASE_OWNER_URL: addr.databases.gateway.ownerUrl,
       IDENTITY_URL: `http://127.0.0.1:${ports.IDENTITY_PORT}`,
@@ -194,5 +196,7 @@ export function profileConfig(profile = 'dev') {
     pidDir: path.join(dir, 'pids'),
     ports,
     externalDatabaseAdminUrl: envStr(profile, 'DATABASE_ADMIN_URL'),
+    // A Redis elsewhere (PLATFORM_REDIS_URL): used as it is, none is started.
+    externalRedisUrl: envStr(profile, 'REDIS_URL'),
   };
 }

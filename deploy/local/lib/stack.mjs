@@ -23,9 +23,10 @@ import {
   waitRegistry,
 } from './registry.mjs';
 import { startZipkin, stopZipkin, waitZipkin, zipkinUrl } from './zipkin.mjs';
+import { redisAnswers, redisUrl, startRedis, stopRedis, waitRedis } from './redis.mjs';
 import { isOptional, optionalWarning, stopAfterFailure } from './optional.mjs';
 
-export const COMPONENTS = ['postgres', 'kafka', 'registry', 'zipkin', 'services'];
+export const COMPONENTS = ['redis', 'postgres', 'kafka', 'registry', 'zipkin', 'services'];
 
 function stateFile(cfg) {
   return path.join(cfg.dir, 'stack.json');
@@ -57,6 +58,7 @@ function addresses(cfg, enabled) {
       ]),
     ),
     zipkinUrl: enabled.has('zipkin') ? zipkinUrl(cfg) : null,
+    redisUrl: enabled.has('redis') ? redisUrl(cfg) : null,
     services: enabled.has('services')
       ? SERVICES.map((svc) => ({
           name: svc.name,
@@ -113,7 +115,16 @@ export async function start({ profile = 'dev', without = [] } = {}) {
   // Seconds from spawning a piece to its first good answer (null when it was already running).
   const took = (res) => (res.started ? (Date.now() - res.at) / 1000 : null);
   try {
-    // Independent pieces first, in parallel: PostgreSQL, Kafka, Zipkin.
+    // Redis first: the quickest, and a machine without redis-server fails here at once, with
+    // the install command, before anything slow has started.
+    if (enabled.has('redis')) {
+      const redisRes = track('redis', await startRedis(cfg));
+      if (redisRes.started) {
+        await waitRedis(cfg, redisRes.pid);
+        timings.redis = took(redisRes);
+      }
+    }
+    // Independent pieces next, in parallel: PostgreSQL, Kafka, Zipkin.
     const pgRes =
       enabled.has('postgres') || enabled.has('registry')
         ? track('postgres', await startPostgres(cfg))
@@ -234,6 +245,7 @@ function printAddresses(addr, enabled) {
       `    Schema registry     ${addr.schemaRegistryUrl}  (Apicurio UI/API ${addr.registryUrl})`,
     );
   if (addr.zipkinUrl) lines.push(`    Zipkin              ${addr.zipkinUrl}`);
+  if (addr.redisUrl) lines.push(`    Redis               ${addr.redisUrl}`);
   for (const svc of addr.services ?? []) lines.push(`    ${svc.name.padEnd(20)}${svc.url}`);
   lines.push(
     '',
@@ -241,6 +253,7 @@ function printAddresses(addr, enabled) {
     `    KAFKA_BROKERS=${addr.kafkaBrokers.join(',')}`,
     `    SCHEMA_REGISTRY_URL=${addr.schemaRegistryUrl}`,
     `    DATABASE_ADMIN_URL=${addr.databaseAdminUrl}`,
+    ...(addr.redisUrl ? [`    REDIS_URL=${addr.redisUrl}`] : []),
     '',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -292,6 +305,8 @@ export async function stop({ profile = 'dev', only } = {}) {
   ]);
   any = first.some(Boolean) || any;
   if (want('postgres')) any = (await stopPostgres(cfg)) || any;
+  // Only a Redis this profile started has a pid file; a reused one is never touched.
+  if (want('redis')) any = (await stopRedis(cfg)) || any;
   log(any ? `stack ${profile} stopped` : `nothing of stack ${profile} was running`);
   return any;
 }
@@ -332,18 +347,32 @@ export async function status({ profile = 'dev' } = {}) {
     registry: async () =>
       (await fetch(`${state?.schemaRegistryUrl ?? ccompatUrl(cfg)}/subjects`)).ok,
     zipkin: async () => (await fetch(`${state?.zipkinUrl ?? zipkinUrl(cfg)}/health`)).ok,
+    redis: () => redisAnswers(cfg.ports.REDIS_PORT),
   };
   const where = {
     postgres: redact(state?.databaseAdminUrl ?? adminUrl(cfg)),
     kafka: (state?.kafkaBrokers ?? brokers(cfg)).join(','),
     registry: state?.schemaRegistryUrl ?? ccompatUrl(cfg),
     zipkin: state?.zipkinUrl ?? zipkinUrl(cfg),
+    redis: redisUrl(cfg),
   };
   let running = 0;
   for (const c of COMPONENTS.filter((name) => name !== 'services')) {
     const pid = runningPid(cfg, c);
     if (c === 'postgres' && cfg.externalDatabaseAdminUrl) {
       rows.push([c, 'external', where[c], await probe(probes[c])]);
+      continue;
+    }
+    if (c === 'redis' && !pid) {
+      // A Redis this stack did not start: used when it answers, never stopped.
+      const external = Boolean(cfg.externalRedisUrl);
+      const health = external ? '' : await probe(probes.redis);
+      rows.push([
+        c,
+        external ? 'external' : health === 'answers' ? 'not ours' : 'stopped',
+        where[c],
+        health,
+      ]);
       continue;
     }
     if (pid) running++;
