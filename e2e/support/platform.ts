@@ -17,6 +17,10 @@ export interface PlatformOptions {
   readonly decisionTtlMs?: number;
   /** How long the gateway reuses identity's answer for an API key (API_KEY_CACHE_MS). */
   readonly apiKeyCacheMs?: number;
+  /** Which hops the gateway lets set X-Forwarded-For (GATEWAY_TRUST_PROXY). */
+  readonly gatewayTrustProxy?: string;
+  /** Identity's failed logins per client address (LOGIN_FAILURES_PER_IP). */
+  readonly loginFailuresPerIp?: number;
 }
 
 /**
@@ -69,6 +73,9 @@ export class E2ePlatform {
         IDENTITY_DATABASE_OWNER_URL: this.identityDb.ownerUrl,
         IDENTITY_KEY_ENCRYPTION_SECRET: this.keySecret,
         IDENTITY_REDIS_KEY_PREFIX: `e2e-${randomBytes(4).toString('hex')}`,
+        ...(this.options.loginFailuresPerIp === undefined
+          ? {}
+          : { LOGIN_FAILURES_PER_IP: String(this.options.loginFailuresPerIp) }),
       },
       `http://127.0.0.1:${identityPort}`,
     );
@@ -105,6 +112,12 @@ export class E2ePlatform {
         // Every test user signs up and logs in from 127.0.0.1.
         PUBLIC_RATE_LIMIT_RPS: '1000',
         PUBLIC_RATE_LIMIT_BURST: '1000',
+        // Likewise every client's failed authentications (suites send hundreds on purpose).
+        GATEWAY_AUTH_FAILURE_RPS: '1000',
+        GATEWAY_AUTH_FAILURE_BURST: '10000',
+        ...(this.options.gatewayTrustProxy === undefined
+          ? {}
+          : { GATEWAY_TRUST_PROXY: this.options.gatewayTrustProxy }),
         TENANT_STATUS_CACHE_MS: '500',
         API_KEY_CACHE_MS: String(this.options.apiKeyCacheMs ?? 500),
       },

@@ -37,6 +37,8 @@ export interface GatewayConfig {
   readonly publicRateLimit: RateLimitPolicy;
   /** Express `trust proxy`: who may set X-Forwarded-For. */
   readonly trustProxy: string;
+  /** Failed authentications (401) per client address before credentials are refused with 429. */
+  readonly authFailureLimit: RateLimitPolicy;
   /** Tenants with their own bucket size (contracts, noisy integrations). */
   readonly rateLimitOverrides: Readonly<Record<string, RateLimitPolicy>>;
   readonly bodyLimitBytes: number;
@@ -104,6 +106,10 @@ const envSchema = z.object({
   PUBLIC_RATE_LIMIT_BURST: positiveInt.default(50),
   // Which proxies in front of the gateway may tell it the client's address (X-Forwarded-For).
   GATEWAY_TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  // Failed authentications per client address: a flood of random keys or tokens stops here, not
+  // at identity's API-key lookup.
+  GATEWAY_AUTH_FAILURE_RPS: z.coerce.number().positive().default(1),
+  GATEWAY_AUTH_FAILURE_BURST: positiveInt.default(50),
   /** JSON `{ "<tenantId>": { "ratePerSecond": 200, "burst": 400 } }`. */
   RATE_LIMIT_TENANT_OVERRIDES: z.string().optional(),
   BODY_LIMIT_BYTES: positiveInt.default(100 * 1024),
@@ -178,6 +184,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimit: { ratePerSecond: e.RATE_LIMIT_RPS, burst: e.RATE_LIMIT_BURST },
     publicRateLimit: { ratePerSecond: e.PUBLIC_RATE_LIMIT_RPS, burst: e.PUBLIC_RATE_LIMIT_BURST },
     trustProxy: e.GATEWAY_TRUST_PROXY,
+    authFailureLimit: {
+      ratePerSecond: e.GATEWAY_AUTH_FAILURE_RPS,
+      burst: e.GATEWAY_AUTH_FAILURE_BURST,
+    },
     rateLimitOverrides:
       parseJson(
         'RATE_LIMIT_TENANT_OVERRIDES',

@@ -39,6 +39,7 @@ import { REVOCATION_CONSUMER_PREFIX, RevocationConsumer } from './messaging/revo
 import { OpenApiCatalog } from './openapi/openapi-catalog';
 import { OpenApiRefresher } from './openapi/openapi-refresher';
 import { UpstreamProxy } from './proxy/upstream-proxy';
+import { AuthFailureLimiter } from './rate-limit/auth-failure-limiter';
 import { TenantRateLimiter } from './rate-limit/tenant-rate-limiter';
 import { UsageRecorder } from './usage/usage-recorder';
 
@@ -119,6 +120,12 @@ export async function createGatewayService(
     redis,
     defaultPolicy: config.publicRateLimit,
     keyPrefix: `${options.rateLimitKeyPrefix ?? 'gateway:rate:'}public:`,
+    onRedisError: () => metrics.rateLimiterErrorsTotal.inc(),
+  });
+  const authFailureLimiter = new AuthFailureLimiter({
+    redis,
+    policy: config.authFailureLimit,
+    keyPrefix: `${options.rateLimitKeyPrefix ?? 'gateway:rate:'}auth-failures:`,
     onRedisError: () => metrics.rateLimiterErrorsTotal.inc(),
   });
   const rateLimiter = new TenantRateLimiter({
@@ -262,6 +269,7 @@ export async function createGatewayService(
           tenantStatus,
           rateLimiter,
           publicRateLimiter,
+          authFailureLimiter,
           checkPermission,
           contextTokenKey: config.contextTokenKey,
           proxy,

@@ -14,6 +14,7 @@ import { isAmbiguousPath, resolveRoute } from '../proxy/route-table';
 import { upstreamRequestHeaders } from '../proxy/upstream-headers';
 import type { StampedContext } from '../proxy/upstream-headers';
 import type { UpstreamProxy } from '../proxy/upstream-proxy';
+import type { AuthFailureLimiter } from '../rate-limit/auth-failure-limiter';
 import type { TenantRateLimiter } from '../rate-limit/tenant-rate-limiter';
 import { rateLimitHeaders } from '../rate-limit/tenant-rate-limiter';
 import type { UsageRecorder } from '../usage/usage-recorder';
@@ -28,6 +29,8 @@ export interface GatewayPipelineOptions {
   readonly rateLimiter: TenantRateLimiter;
   /** Buckets per client address for unauthenticated calls that change something. */
   readonly publicRateLimiter?: TenantRateLimiter;
+  /** Failed authentications per client address; a spent address is refused before identity. */
+  readonly authFailureLimiter?: AuthFailureLimiter;
   /** Coarse route permissions (authorization service); skipped only when enforcement is off. */
   readonly checkPermission?: PermissionCheck;
   readonly contextTokenKey: ContextTokenKey;
@@ -66,6 +69,7 @@ function tenantClassOf(principal: AuthenticatedActor | undefined, isPublic: bool
  * Every routed request, in this order:
  *   1. route: the owning service from the route table (unknown paths fall through to 404);
  *   2. authenticate (skipped on public operations): bearer JWT or API key -> tenant + actor;
+ *      an address that spent its budget of failed authentications gets 429 before any lookup;
  *   3. rate limit: the tenant's token bucket (429 + Retry-After);
  *   4. tenant status: suspended or deleted tenants are refused (403);
  *   5. check permission: the operation's `x-permission`, decided by the authorization service
@@ -141,10 +145,23 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
       }
     }
     if (!isPublic) {
+      const clientAddress = `ip:${req.ip ?? 'unknown'}`;
+      if (options.authFailureLimiter) {
+        const allowed = await options.authFailureLimiter.check(clientAddress);
+        if (!allowed.allowed) {
+          metrics.rateLimitedTotal.inc();
+          throw tooManyRequests('Too many failed authentications from this address.', {
+            retryAfterSeconds: Math.max(1, allowed.retryAfterSeconds),
+          });
+        }
+      }
       try {
         principal = await options.authenticator.authenticate(req.headers, requestId);
       } catch (error) {
-        if (error instanceof HttpProblem && error.status === 401) metrics.authFailuresTotal.inc();
+        if (error instanceof HttpProblem && error.status === 401) {
+          metrics.authFailuresTotal.inc();
+          await options.authFailureLimiter?.recordFailure(clientAddress);
+        }
         throw error;
       }
 
@@ -213,7 +230,9 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
       incoming: req.headers,
       requestId,
       stamped,
-      clientAddress: req.socket.remoteAddress,
+      // The client as `trust proxy` resolves it (the socket peer unless a trusted hop said
+      // otherwise): services limit per client, and behind an ingress the peer is the ingress.
+      clientAddress: req.ip ?? req.socket.remoteAddress,
       protocol: req.protocol,
       upstreamHost: new URL(baseUrl).host,
       bodyLength: body?.length,

@@ -10,16 +10,26 @@ export interface LoginRateLimiterOptions {
   readonly windowSeconds: number;
 }
 
+const GIVE_BACK_ONE_LUA = `
+local spent = tonumber(redis.call('GET', KEYS[1]))
+if spent ~= nil and spent > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+`;
+
 /**
- * Counts failed logins per account and per client IP in Redis (shared by every replica), with an
- * in-memory fallback while Redis is unreachable. Once a counter is spent, attempts are refused
- * with 429 before the password is even checked, until the window ends.
+ * Limits password attempts per account and per client IP in Redis (shared by every replica), with
+ * an in-memory fallback while Redis is unreachable. Each attempt spends a point on both counters
+ * in one atomic step BEFORE the password is checked, so parallel guesses cannot all pass one
+ * check; a spent counter refuses with 429 until the window ends. Only a proven password gives
+ * anything back (see {@link recordSuccess}).
  */
 export class LoginRateLimiter {
   private readonly perAccount: RateLimiterRedis;
   private readonly perIp: RateLimiterRedis;
+  private readonly redis: Redis;
 
   constructor(options: LoginRateLimiterOptions) {
+    this.redis = options.redis;
     const limiter = (name: string, points: number) =>
       new RateLimiterRedis({
         storeClient: options.redis,
@@ -32,32 +42,40 @@ export class LoginRateLimiter {
     this.perIp = limiter('ip', options.perIp);
   }
 
-  /** Throws a 429 problem when either counter is spent. */
-  async assertAllowed(account: string, ip: string): Promise<void> {
-    const [byAccount, byIp] = await Promise.all([this.perAccount.get(account), this.perIp.get(ip)]);
-    const spent = [
-      [byAccount, this.perAccount.points],
-      [byIp, this.perIp.points],
-    ] as const;
-    for (const [state, points] of spent) {
-      if (state && state.consumedPoints >= points) {
-        throw tooManyRequests('Too many failed sign-in attempts. Try again later.', {
-          retryAfterSeconds: state.msBeforeNext / 1000,
-        });
-      }
+  /**
+   * Spends one attempt of the account and one of the IP (Redis INCR: atomic per counter); throws
+   * a 429 problem when either was already spent. Nothing is refunded when the password is wrong.
+   */
+  async consumeAttempt(account: string, ip: string): Promise<void> {
+    const outcomes = await Promise.allSettled([
+      this.perAccount.consume(account, 1),
+      this.perIp.consume(ip, 1),
+    ]);
+    let refusal: RateLimiterRes | undefined;
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') continue;
+      // consume() rejects with the counter's state when spent, with an Error when both the
+      // store and the insurance failed.
+      if (!(outcome.reason instanceof RateLimiterRes)) throw outcome.reason;
+      if (!refusal || outcome.reason.msBeforeNext > refusal.msBeforeNext) refusal = outcome.reason;
+    }
+    if (refusal) {
+      throw tooManyRequests('Too many failed sign-in attempts. Try again later.', {
+        retryAfterSeconds: Math.max(1, refusal.msBeforeNext / 1000),
+      });
     }
   }
 
-  async recordFailure(account: string, ip: string): Promise<void> {
-    await Promise.all([this.perAccount.penalty(account, 1), this.perIp.penalty(ip, 1)]).catch(
-      (error: unknown) => {
-        if (!(error instanceof RateLimiterRes)) throw error;
-      },
-    );
-  }
-
-  /** A successful login clears the account's counter (not the IP's). */
-  async recordSuccess(account: string): Promise<void> {
-    await this.perAccount.delete(account);
+  /**
+   * A proven password clears the account's counter and gives the IP back the attempt it spent,
+   * so the IP counter counts failures (and attempts in flight) only: many users behind one
+   * address can still sign in.
+   */
+  async recordSuccess(account: string, ip: string): Promise<void> {
+    // Never below zero: successes must not bank credit for later guesses from the same IP.
+    await Promise.all([
+      this.perAccount.delete(account),
+      this.redis.eval(GIVE_BACK_ONE_LUA, 1, this.perIp.getKey(ip)).catch(() => undefined),
+    ]);
   }
 }

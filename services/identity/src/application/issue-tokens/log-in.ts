@@ -24,7 +24,7 @@ interface UserTenantRow {
 }
 
 /**
- * Password login into one tenant. Failures count per account and per IP (429 once spent), and
+ * Password login into one tenant. Attempts count per account and per IP (429 once spent), and
  * unknown email, wrong password and a tenant the user is not in all get the same 401.
  */
 export async function logIn(
@@ -33,10 +33,10 @@ export async function logIn(
   clientIp: string,
 ): Promise<SessionTokens> {
   const email = normalizeEmail(input.email);
-  await deps.loginLimiter.assertAllowed(email, clientIp);
+  // Spent before the password is checked: parallel guesses cannot all pass one check.
+  await deps.loginLimiter.consumeAttempt(email, clientIp);
   const user = await deps.dataSource.manager.findOneBy(UserEntity, { email });
   if (!(await deps.passwords.verify(user?.passwordHash, input.password)) || !user) {
-    await deps.loginLimiter.recordFailure(email, clientIp);
     throw invalidCredentials();
   }
   const tenants = (await deps.dataSource.query(
@@ -62,7 +62,7 @@ export async function logIn(
   if (!tenant) throw invalidCredentials();
   // Only someone who proved the password learns that the tenant is suspended.
   if (tenant.status !== 'active') throw forbidden('This tenant is suspended.');
-  await deps.loginLimiter.recordSuccess(email);
+  await deps.loginLimiter.recordSuccess(email, clientIp);
   const { refreshTokenId: _id, ...tokens } = await withTenant(
     deps.dataSource,
     tenant.id,

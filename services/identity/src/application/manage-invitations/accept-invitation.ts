@@ -62,11 +62,11 @@ export async function acceptInvitation(
   const existing = await deps.dataSource.manager.findOneBy(UserEntity, { email: invitation.email });
   let passwordHash: string | undefined;
   if (existing) {
-    await deps.loginLimiter.assertAllowed(existing.email, meta.clientIp);
+    await deps.loginLimiter.consumeAttempt(existing.email, meta.clientIp);
     if (!(await deps.passwords.verify(existing.passwordHash, input.password))) {
-      await deps.loginLimiter.recordFailure(existing.email, meta.clientIp);
       throw invalidCredentials();
     }
+    await deps.loginLimiter.recordSuccess(existing.email, meta.clientIp);
   } else {
     if (!input.displayName) throw badRequest('A new account needs a displayName.');
     passwordHash = await deps.passwords.hash(input.password);

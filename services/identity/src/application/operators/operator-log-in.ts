@@ -15,14 +15,13 @@ export async function operatorLogIn(
 ): Promise<IssuedAccessToken & { tokenType: 'Bearer'; operatorId: string }> {
   const email = normalizeEmail(input.email);
   const account = `operator:${email}`;
-  await deps.loginLimiter.assertAllowed(account, clientIp);
+  await deps.loginLimiter.consumeAttempt(account, clientIp);
   const operator = await deps.dataSource.manager.findOneBy(OperatorEntity, { email });
   const valid = await deps.passwords.verify(operator?.passwordHash, input.password);
   if (!valid || !operator || operator.disabledAt) {
-    await deps.loginLimiter.recordFailure(account, clientIp);
     throw invalidCredentials();
   }
-  await deps.loginLimiter.recordSuccess(account);
+  await deps.loginLimiter.recordSuccess(account, clientIp);
   const token = await deps.accessTokens.issue({ act: 'operator', sub: operator.id });
   deps.logger.info('operator signed in', { operator_id: operator.id });
   return { tokenType: 'Bearer', ...token, operatorId: operator.id };

@@ -57,11 +57,11 @@ export async function signUp(
   const email = normalizeEmail(input.email);
   const existing = await deps.dataSource.manager.findOneBy(UserEntity, { email });
   if (existing) {
-    await deps.loginLimiter.assertAllowed(email, meta.clientIp);
+    await deps.loginLimiter.consumeAttempt(email, meta.clientIp);
     if (!(await deps.passwords.verify(existing.passwordHash, input.password))) {
-      await deps.loginLimiter.recordFailure(email, meta.clientIp);
       throw invalidCredentials();
     }
+    await deps.loginLimiter.recordSuccess(email, meta.clientIp);
   }
   const passwordHash = existing ? undefined : await deps.passwords.hash(input.password);
   const tenantId = randomUUID();

@@ -1,0 +1,100 @@
+import type { Redis } from 'ioredis';
+import type { RateLimitPolicy } from '../config';
+
+/** Shared by both scripts: the bucket refilled up to now (Redis' clock), in `tokens`. */
+const REFILL_LUA = `
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+if tokens == nil or ts == nil then
+  tokens = burst
+  ts = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+`;
+
+/** Read-only: [allowed, ms until one token]. Successful requests cost this one call only. */
+const PEEK_LUA = `${REFILL_LUA}
+if tokens >= 1 then return { 1, 0 } end
+return { 0, math.ceil((1 - tokens) * 1000 / rate) }
+`;
+
+/**
+ * One failure spent. The bucket may go into debt (down to -burst): failures that were in flight
+ * together all passed the peek, and each is still charged, so a parallel flood buys a longer
+ * wait rather than a bigger budget.
+ */
+const CHARGE_LUA = `${REFILL_LUA}
+tokens = math.max(-burst, tokens - 1)
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(2 * burst * 1000 / rate) + 1000)
+return 0
+`;
+
+type AuthFailureRedis = Redis & {
+  tenantryAuthFailurePeek(key: string, rate: number, burst: number): Promise<[number, number]>;
+  tenantryAuthFailureCharge(key: string, rate: number, burst: number): Promise<number>;
+};
+
+export interface AuthFailureDecision {
+  readonly allowed: boolean;
+  readonly retryAfterSeconds: number;
+}
+
+export interface AuthFailureLimiterOptions {
+  readonly redis: Redis;
+  readonly policy: RateLimitPolicy;
+  /** Key namespace, so tests and environments sharing a Redis do not share buckets. */
+  readonly keyPrefix: string;
+  readonly onRedisError?: (error: unknown) => void;
+}
+
+/**
+ * Failed authentications per client address, as a token bucket in Redis shared by every replica:
+ * each 401 spends a token; an address with none left is refused before its credential is looked
+ * up, so a flood of random API keys or tokens never reaches identity. Fail-open when Redis cannot
+ * answer, like the tenant limiter.
+ */
+export class AuthFailureLimiter {
+  private readonly redis: AuthFailureRedis;
+
+  constructor(private readonly options: AuthFailureLimiterOptions) {
+    options.redis.defineCommand('tenantryAuthFailurePeek', { numberOfKeys: 1, lua: PEEK_LUA });
+    options.redis.defineCommand('tenantryAuthFailureCharge', { numberOfKeys: 1, lua: CHARGE_LUA });
+    this.redis = options.redis as AuthFailureRedis;
+  }
+
+  private keyOf(address: string): string {
+    return `${this.options.keyPrefix}{${address}}`;
+  }
+
+  /** Whether `address` may still try a credential. */
+  async check(address: string): Promise<AuthFailureDecision> {
+    const { ratePerSecond, burst } = this.options.policy;
+    try {
+      const [allowed, retryMs] = await this.redis.tenantryAuthFailurePeek(
+        this.keyOf(address),
+        ratePerSecond,
+        burst,
+      );
+      return { allowed: allowed === 1, retryAfterSeconds: Math.ceil(retryMs / 1000) };
+    } catch (error) {
+      this.options.onRedisError?.(error);
+      return { allowed: true, retryAfterSeconds: 0 };
+    }
+  }
+
+  /** Spends one failure of `address`. */
+  async recordFailure(address: string): Promise<void> {
+    const { ratePerSecond, burst } = this.options.policy;
+    try {
+      await this.redis.tenantryAuthFailureCharge(this.keyOf(address), ratePerSecond, burst);
+    } catch (error) {
+      this.options.onRedisError?.(error);
+    }
+  }
+}
