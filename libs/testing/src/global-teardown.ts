@@ -7,6 +7,11 @@ import { runPlatform, testStackHandle } from './global-setup';
 export default async function globalTeardown(): Promise<void> {
   const handle = testStackHandle();
   if (!handle?.startedBySetup) return;
+  if (handle.containers) {
+    // KEEP_TEST_STACK does not apply: the containers go with this process anyway (the reaper).
+    await handle.containers.stop();
+    return;
+  }
   if (process.env.KEEP_TEST_STACK === '1') {
     process.stderr.write(
       `[testing] KEEP_TEST_STACK=1: leaving the "${handle.profile}" stack running ` +
