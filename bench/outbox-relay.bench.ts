@@ -14,6 +14,7 @@ import type { EventDefinition } from '@tenantry/events';
 import {
   EventCodec,
   EventTables1764230400000,
+  OutboxSetAside1796238000000,
   Outbox,
   OutboxRelay,
   createKafkaClient,
@@ -203,7 +204,7 @@ async function oneBatchSize(
     appUrl: db.appUrl,
     ownerUrl: db.ownerUrl,
     entities: [],
-    migrations: [EventTables1764230400000],
+    migrations: [EventTables1764230400000, OutboxSetAside1796238000000],
   };
   await migrateServiceDatabase(config);
   const dataSource = await openServiceDataSource(config);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadConfig as loadAuthorizationConfig } from '../../services/authorization/src/config';
 import { loadGatewayConfig } from '../../services/gateway/src/config';
 import { loadConfig as loadIdentityConfig } from '../../services/identity/src/config';
+import { topicSettingsFromEnv } from '../../libs/events/src/kafka/topic-settings';
 import {
   EXTERNAL_SECRETS,
   HTTP_DRAIN_SECONDS,
@@ -396,6 +397,20 @@ describe('consistency with the local stack (deploy/local/lib/stack-config.mjs)',
     for (const d of deployments) {
       const port = obj(list(podContainers(d)[0]!.ports)[0], 'port').containerPort;
       expect(port).toBe(stack.devPorts[`${nameOf(d).toUpperCase()}_PORT`]);
+    }
+  });
+});
+
+describe('Kafka topic durability (libs/events topic-settings.ts)', () => {
+  it.each([
+    ['base', { replicationFactor: 1, minInsyncReplicas: 1 }],
+    ['overlays/production', { replicationFactor: 3, minInsyncReplicas: 2 }],
+  ])('%s: every service provisions topics with the intended replication', (k, expected) => {
+    const manifests = rendered[k]!.manifests;
+    const deployments = byKind(manifests, 'Deployment');
+    expect(deployments.length).toBeGreaterThan(0);
+    for (const d of deployments) {
+      expect(topicSettingsFromEnv(podEnvironment(d, manifests))).toEqual(expected);
     }
   });
 });

@@ -25,6 +25,8 @@ export interface PlatformMetrics {
   /** Outbox rows not yet published; the `service` label comes from the registry's defaults. */
   readonly outboxBacklog: Gauge;
   readonly outboxPublishedTotal: Counter<'topic'>;
+  /** Outbox rows set aside after the broker refused them for good (ADR 0009). */
+  readonly outboxSetAsideTotal: Counter<'topic'>;
   /** `outcome` is an {@link InboxOutcome}. */
   readonly inboxProcessedTotal: Counter<'consumer' | 'outcome'>;
   readonly consumerLag: Gauge<'consumer' | 'topic' | 'partition'>;
@@ -58,12 +60,18 @@ export function createMetrics(service: string): PlatformMetrics {
     }),
     outboxBacklog: new Gauge({
       name: 'outbox_backlog',
-      help: 'Outbox rows written but not yet published to Kafka',
+      help: 'Outbox rows written but not yet published to Kafka, set-aside rows excluded',
       registers,
     }),
     outboxPublishedTotal: new Counter({
       name: 'outbox_published_total',
       help: 'Outbox rows published to Kafka, by topic',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+    outboxSetAsideTotal: new Counter({
+      name: 'outbox_set_aside_total',
+      help: 'Outbox rows set aside because the broker refused them for good, by topic',
       labelNames: ['topic'] as const,
       registers,
     }),

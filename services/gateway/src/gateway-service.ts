@@ -8,6 +8,7 @@ import type { InboxConsumer } from '@tenantry/events';
 import {
   EventCodec,
   EventTables1764230400000,
+  OutboxSetAside1796238000000,
   InstanceInboxJanitor,
   Outbox,
   OutboxRelay,
@@ -80,7 +81,7 @@ export async function createGatewayService(
     appUrl: config.databaseUrl,
     ownerUrl: config.databaseOwnerUrl,
     entities: [],
-    migrations: [EventTables1764230400000],
+    migrations: [EventTables1764230400000, OutboxSetAside1796238000000],
     applicationName: 'gateway',
   };
   await migrateServiceDatabase(database);

@@ -8,6 +8,7 @@ import type { EventEnvelope } from '@tenantry/events';
 import {
   EventCodec,
   EventTables1764230400000,
+  OutboxSetAside1796238000000,
   InboxConsumer,
   createKafkaClient,
 } from '@tenantry/events';
@@ -30,7 +31,7 @@ describe('gateway: one usage event per API call, through the outbox to Kafka', (
       appUrl: billingDb.appUrl,
       ownerUrl: billingDb.ownerUrl,
       entities: [],
-      migrations: [EventTables1764230400000],
+      migrations: [EventTables1764230400000, OutboxSetAside1796238000000],
     };
     await migrateServiceDatabase(config);
     billing = await openServiceDataSource(config);

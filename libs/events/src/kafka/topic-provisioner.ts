@@ -1,5 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { dlqTopicOf } from '../inbox/dead-letter';
+import type { TopicSettings } from './topic-settings';
+import { topicSettingsFromEnv } from './topic-settings';
 
 export interface TopicDeclaration {
   /** `<domain>.<kind>`, e.g. `identity.events`. */
@@ -12,11 +14,15 @@ export interface TopicDeclaration {
 
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** Creates the declared topics (and their DLQs) that do not exist yet; returns those created. */
+/**
+ * Creates the declared topics (and their DLQs) that do not exist yet; returns those created.
+ * Replication and min.insync.replicas come from the environment (see topicSettingsFromEnv).
+ * Existing topics are left as they are: changing replication is a reassignment, not a create.
+ */
 export async function provisionTopics(
   kafka: Kafka,
   declarations: readonly TopicDeclaration[],
-  replicationFactor = 1,
+  settings: TopicSettings = topicSettingsFromEnv(),
 ): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -45,8 +51,11 @@ export async function provisionTopics(
       topics: missing.map((topic) => ({
         topic: topic.topic,
         numPartitions: topic.partitions,
-        replicationFactor,
-        configEntries: [{ name: 'retention.ms', value: String(topic.retentionMs) }],
+        replicationFactor: settings.replicationFactor,
+        configEntries: [
+          { name: 'retention.ms', value: String(topic.retentionMs) },
+          { name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) },
+        ],
       })),
     });
     return missing.map((topic) => topic.topic);

@@ -3,11 +3,13 @@ import type { Span } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import type { PoolClient } from 'pg';
+import { Client } from 'pg';
+import type { ClientConfig } from 'pg';
 import type { PlatformMetrics } from '@tenantry/observability';
 import type { EventsLogger } from '../kafka/events-logger';
 import { silentLogger } from '../kafka/events-logger';
 import { contextFromCarrier } from './trace-carrier';
+import { classifyPublishFailure, describePublishFailure } from './publish-failure-classifier';
 
 export interface OutboxRelayOptions {
   readonly dataSource: DataSource;
@@ -15,8 +17,17 @@ export interface OutboxRelayOptions {
   readonly logger?: EventsLogger;
   /** Rows per Kafka batch. */
   readonly batchSize?: number;
-  /** Fallback poll interval when no NOTIFY arrives. */
+  /**
+   * Poll interval while the LISTEN connection is down (reconnecting) and while another relay
+   * holds the lock (so a standby takes over promptly). While listening, NOTIFY wakes the relay.
+   */
   readonly pollIntervalMs?: number;
+  /** While listening, a pass still runs this often: cleanup, the backlog gauge, a lost wake-up. */
+  readonly listeningPollMs?: number;
+  /** Permanent broker refusals of one row before it is set aside (ADR 0009). */
+  readonly maxRefusals?: number;
+  /** `application_name` of the dedicated LISTEN connection, to find it in pg_stat_activity. */
+  readonly listenerApplicationName?: string;
   /** Longest wait between retries while Kafka is unreachable. */
   readonly maxBackoffMs?: number;
   /** Published rows older than this are deleted. */
@@ -29,7 +40,10 @@ export interface OutboxRelayOptions {
 
 interface PendingRow {
   seq: string;
+  id: string;
   topic: string;
+  tenant_id: string;
+  refusals: number;
   partition_key: string;
   event_type: string;
   headers: Record<string, string>;
@@ -42,10 +56,42 @@ const RELAY_LOCK_SQL = `SELECT pg_try_advisory_xact_lock(hashtext('tenantry.even
 
 const tracer = trace.getTracer('@tenantry/events');
 
+/** What one pass over the outbox did; metrics and logs for set-aside rows wait for its commit. */
+interface PassResult {
+  /** Rows the pass read (a full batch means more may be waiting). */
+  scanned: number;
+  published: number;
+  lockedElsewhere: boolean;
+  setAside: { row: PendingRow; error: string }[];
+  /** A row was refused but not yet set aside: retry the pass after this delay. */
+  retryInMs: number;
+  /** Kafka is unreachable or unhealthy: back off, set nothing aside. */
+  transient?: unknown;
+}
+
+const emptyPass = (lockedElsewhere = false): PassResult => ({
+  scanned: 0,
+  published: 0,
+  lockedElsewhere,
+  setAside: [],
+  retryInMs: 0,
+});
+
 /**
  * Publishes committed outbox rows to Kafka in commit order with an idempotent producer
  * (acks=all), then marks them published. At-least-once: a crash between Kafka's ack and the
  * mark re-sends the batch, which consumers drop by event id in their inbox.
+ *
+ * Faults (ADR 0009): a transient failure (broker down, leader moving, timeout) backs off and
+ * retries without limit. A batch the broker refuses for good (MESSAGE_TOO_LARGE, INVALID_RECORD...)
+ * is re-sent row by row so one poison row cannot block the others; each refusal is recorded in
+ * `attempts`/`last_error`, and after `maxRefusals` the row is set aside (`set_aside_at`, a metric,
+ * a warn log) and stays in the table for `retrySetAside`. Per-key order: until the row is set
+ * aside, the rows behind it with the same key wait; after, they are published, so that key's
+ * stream has exactly one gap, the set-aside event.
+ *
+ * Wake-ups: a dedicated pg connection (not a pooled one) LISTENs; when it drops, the relay polls
+ * every `pollIntervalMs` while it reconnects with backoff, and re-LISTENs.
  */
 export class OutboxRelay {
   private readonly logger: EventsLogger;
@@ -53,8 +99,13 @@ export class OutboxRelay {
   private readonly pollIntervalMs: number;
   private readonly maxBackoffMs: number;
   private readonly retainPublishedMs: number;
+  private readonly listeningPollMs: number;
+  private readonly maxRefusals: number;
+  private readonly listenerApplicationName: string;
   private producer: Producer | undefined;
-  private listener: PoolClient | undefined;
+  private listener: Client | undefined;
+  private listenerFailures = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -70,6 +121,14 @@ export class OutboxRelay {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
     this.retainPublishedMs = options.retainPublishedMs ?? 60 * 60 * 1000;
+    this.listeningPollMs = options.listeningPollMs ?? 60_000;
+    this.maxRefusals = Math.max(1, options.maxRefusals ?? 3);
+    this.listenerApplicationName = options.listenerApplicationName ?? 'tenantry-outbox-relay';
+  }
+
+  /** True while the dedicated LISTEN connection is up. */
+  get listening(): boolean {
+    return this.listener !== undefined;
   }
 
   async start(): Promise<void> {
@@ -95,10 +154,10 @@ export class OutboxRelay {
     this.producer = undefined;
   }
 
-  /** Rows written but not yet published. */
+  /** Rows written but not yet published, set-aside rows excluded (they no longer wait). */
   async backlog(): Promise<number> {
     const [row] = await this.options.dataSource.query(
-      `SELECT count(*)::int AS n FROM event_outbox WHERE published_at IS NULL`,
+      `SELECT count(*)::int AS n FROM event_outbox WHERE published_at IS NULL AND set_aside_at IS NULL`,
     );
     return (row as { n: number }).n;
   }
@@ -112,13 +171,19 @@ export class OutboxRelay {
           await this.producer?.connect();
           connected = true;
         }
-        const published = await this.publishBatch();
+        const pass = await this.publishPass();
+        this.reportSetAside(pass.setAside);
+        if (pass.transient !== undefined) throw pass.transient;
         if (failures > 0) this.logger.info('outbox relay recovered', { failures });
         failures = 0;
-        if (published === this.batchSize) continue;
+        if (pass.scanned === this.batchSize && pass.retryInMs === 0) continue;
         await this.cleanup();
         if (this.options.metrics) this.options.metrics.outboxBacklog.set(await this.backlog());
-        await this.sleep(this.pollIntervalMs);
+        if (pass.retryInMs > 0) await this.sleep(pass.retryInMs, false);
+        else
+          await this.sleep(
+            this.listening && !pass.lockedElsewhere ? this.listeningPollMs : this.pollIntervalMs,
+          );
       } catch (error) {
         failures += 1;
         connected = false;
@@ -139,57 +204,171 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it published (0 when another relay holds it). */
   async publishBatch(): Promise<number> {
+    const pass = await this.publishPass();
+    this.reportSetAside(pass.setAside);
+    if (pass.transient !== undefined) throw pass.transient;
+    return pass.published;
+  }
+
+  private async publishPass(): Promise<PassResult> {
     this.notified = false;
     const producer = this.producer;
     if (!producer) throw new Error('outbox relay is not started');
     return this.options.dataSource.transaction(async (manager) => {
       const [lock] = await manager.query(RELAY_LOCK_SQL);
-      if (!(lock as { locked: boolean }).locked) return 0;
+      if (!(lock as { locked: boolean }).locked) return emptyPass(true);
       const rows: PendingRow[] = await manager.query(
-        `SELECT seq, topic, partition_key, event_type, headers, value FROM event_outbox
-         WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+        `SELECT seq, id, topic, partition_key, event_type, tenant_id, headers, value, refusals
+         FROM event_outbox WHERE published_at IS NULL AND set_aside_at IS NULL
+         ORDER BY seq LIMIT $1`,
         [this.batchSize],
       );
-      if (rows.length === 0) return 0;
-      const spans: Span[] = [];
-      const byTopic = new Map<string, Message[]>();
-      for (const row of rows) {
-        const { headers, span } = this.startPublishSpan(row);
-        spans.push(span);
-        const messages = byTopic.get(row.topic) ?? [];
-        messages.push({ key: row.partition_key, value: row.value, headers });
-        byTopic.set(row.topic, messages);
+      if (rows.length === 0) return emptyPass();
+      const query = (sql: string, params: unknown[]): Promise<unknown> =>
+        manager.query(sql, params);
+      const batchError = await this.send(producer, rows);
+      if (batchError === undefined) {
+        await this.markPublished(query, rows);
+        return { ...emptyPass(), scanned: rows.length, published: rows.length };
       }
-      try {
-        // The per-event publish spans above carry the trace; the kafkajs instrumentation's own
-        // batch-level spans would replace each event's traceparent with the relay's, so they are
-        // suppressed for this call.
-        await context.with(suppressTracing(context.active()), () =>
-          producer.sendBatch({
-            acks: -1,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          }),
-        );
-      } catch (error) {
-        for (const span of spans) {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          span.end();
-        }
-        throw error;
+      if (classifyPublishFailure(batchError) === 'transient') {
+        await this.recordFailure(query, rows, batchError);
+        return { ...emptyPass(), scanned: rows.length, transient: batchError };
       }
-      for (const span of spans) span.end();
-      await manager.query(
-        `UPDATE event_outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL
-         WHERE seq = ANY($1::bigint[])`,
-        [rows.map((row) => row.seq)],
-      );
-      this.options.onPublished?.(rows.length);
-      for (const [topic, messages] of byTopic) {
-        this.options.metrics?.outboxPublishedTotal.inc({ topic }, messages.length);
-      }
-      return rows.length;
+      // The broker refused the batch for good: find the row(s) it refuses, let the others go.
+      return { ...(await this.publishRowByRow(query, producer, rows)), scanned: rows.length };
     });
+  }
+
+  private async publishRowByRow(
+    query: (sql: string, params: unknown[]) => Promise<unknown>,
+    producer: Producer,
+    rows: readonly PendingRow[],
+  ): Promise<PassResult> {
+    const result = emptyPass();
+    const published: PendingRow[] = [];
+    // Keys whose refused row is still waiting for another attempt: their later rows wait too,
+    // so the key's order breaks only once the row is set aside (ADR 0009).
+    const blocked = new Set<string>();
+    for (const row of rows) {
+      const key = `${row.topic}\u0000${row.partition_key}`;
+      if (blocked.has(key)) continue;
+      const error = await this.send(producer, [row]);
+      if (error === undefined) {
+        published.push(row);
+        continue;
+      }
+      if (classifyPublishFailure(error) === 'transient') {
+        await this.recordFailure(query, [row], error);
+        result.transient = error;
+        break;
+      }
+      const refusals = Number(row.refusals) + 1;
+      const setAside = refusals >= this.maxRefusals;
+      const description = describePublishFailure(error);
+      await query(
+        `UPDATE event_outbox SET attempts = attempts + 1, refusals = $2, last_error = $3,
+           set_aside_at = CASE WHEN $4::boolean THEN now() END
+         WHERE seq = $1`,
+        [row.seq, refusals, description, setAside],
+      );
+      if (setAside) {
+        result.setAside.push({ row, error: description });
+      } else {
+        blocked.add(key);
+        const delay = Math.min(this.maxBackoffMs, 200 * 2 ** Math.min(refusals, 10));
+        result.retryInMs = Math.max(result.retryInMs, delay);
+        this.logger.warn('outbox row refused by the broker; will retry before setting it aside', {
+          event_id: row.id,
+          event_type: row.event_type,
+          tenant_id: row.tenant_id,
+          topic: row.topic,
+          refusals,
+          max_refusals: this.maxRefusals,
+          error: description,
+        });
+      }
+    }
+    await this.markPublished(query, published);
+    result.published = published.length;
+    return result;
+  }
+
+  /** Sends rows in one request; returns the error instead of throwing it. */
+  private async send(producer: Producer, rows: readonly PendingRow[]): Promise<unknown> {
+    const spans: Span[] = [];
+    const byTopic = new Map<string, Message[]>();
+    for (const row of rows) {
+      const { headers, span } = this.startPublishSpan(row);
+      spans.push(span);
+      const messages = byTopic.get(row.topic) ?? [];
+      messages.push({ key: row.partition_key, value: row.value, headers });
+      byTopic.set(row.topic, messages);
+    }
+    try {
+      // The per-event publish spans above carry the trace; the kafkajs instrumentation's own
+      // batch-level spans would replace each event's traceparent with the relay's, so they are
+      // suppressed for this call.
+      await context.with(suppressTracing(context.active()), () =>
+        producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        }),
+      );
+    } catch (error) {
+      for (const span of spans) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        span.end();
+      }
+      return error ?? new Error('publish failed');
+    }
+    for (const span of spans) span.end();
+    return undefined;
+  }
+
+  private async markPublished(
+    query: (sql: string, params: unknown[]) => Promise<unknown>,
+    rows: readonly PendingRow[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await query(
+      `UPDATE event_outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL
+       WHERE seq = ANY($1::bigint[])`,
+      [rows.map((row) => row.seq)],
+    );
+    this.options.onPublished?.(rows.length);
+    const perTopic = new Map<string, number>();
+    for (const row of rows) perTopic.set(row.topic, (perTopic.get(row.topic) ?? 0) + 1);
+    for (const [topic, count] of perTopic) {
+      this.options.metrics?.outboxPublishedTotal.inc({ topic }, count);
+    }
+  }
+
+  /** A transient failure: recorded for the operator, never counted towards setting aside. */
+  private async recordFailure(
+    query: (sql: string, params: unknown[]) => Promise<unknown>,
+    rows: readonly PendingRow[],
+    error: unknown,
+  ): Promise<void> {
+    await query(
+      `UPDATE event_outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`,
+      [rows.map((row) => row.seq), describePublishFailure(error)],
+    );
+  }
+
+  private reportSetAside(setAside: PassResult['setAside']): void {
+    for (const { row, error } of setAside) {
+      this.options.metrics?.outboxSetAsideTotal.inc({ topic: row.topic });
+      this.logger.warn('outbox row set aside: the broker refuses it for good', {
+        event_id: row.id,
+        event_type: row.event_type,
+        tenant_id: row.tenant_id,
+        topic: row.topic,
+        partition_key: row.partition_key,
+        error,
+      });
+    }
   }
 
   private startPublishSpan(row: PendingRow): { headers: Record<string, string>; span: Span } {
@@ -232,35 +411,83 @@ export class OutboxRelay {
     );
   }
 
+  /**
+   * Opens the dedicated LISTEN connection. A pooled connection would be handed back to the pool
+   * or silently replaced; this one is ours, so its loss is seen and repaired.
+   */
   private async listen(): Promise<void> {
-    try {
-      const driver = this.options.dataSource.driver as unknown as {
-        master: { connect(): Promise<PoolClient> };
-      };
-      const client = await driver.master.connect();
-      client.on('notification', () => {
-        this.notified = true;
-        if (this.wakeOnNotify) this.wake?.();
+    if (!this.running) return;
+    const client = new Client({
+      ...this.connectionConfig(),
+      application_name: this.listenerApplicationName,
+    });
+    let lost = false;
+    const onLost = (error: unknown): void => {
+      if (lost) return;
+      lost = true;
+      if (this.listener === client) this.listener = undefined;
+      client.end().catch(() => undefined);
+      if (!this.running) return;
+      this.listenerFailures += 1;
+      const delay = Math.min(this.maxBackoffMs, 100 * 2 ** Math.min(this.listenerFailures - 1, 10));
+      this.logger.warn('outbox listener lost; polling until it is back', {
+        err: error,
+        failures: this.listenerFailures,
+        retry_in_ms: delay,
       });
-      client.on('error', (error) => this.logger.warn('outbox listener lost', { err: error }));
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = undefined;
+        void this.listen();
+      }, delay);
+      // Switch to polling now rather than sleeping out a long listening interval.
+      this.poke();
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost(new Error('outbox listener connection ended')));
+    client.on('notification', () => this.poke());
+    try {
+      await client.connect();
       await client.query('LISTEN event_outbox');
-      this.listener = client;
     } catch (error) {
-      // Polling still delivers everything; NOTIFY only makes it prompt.
-      this.logger.warn('outbox relay could not LISTEN; polling only', { err: error });
+      onLost(error);
+      return;
     }
+    if (lost) return;
+    if (!this.running) {
+      lost = true;
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.listener = client;
+    if (this.listenerFailures > 0) {
+      this.logger.info('outbox listener back; polling stops', { failures: this.listenerFailures });
+    }
+    this.listenerFailures = 0;
+    // Rows committed while nobody listened notified no one: look once now.
+    this.poke();
+  }
+
+  private poke(): void {
+    this.notified = true;
+    if (this.wakeOnNotify) this.wake?.();
+  }
+
+  /** The pool's own settings (URL, credentials, TLS), reused for the one dedicated client. */
+  private connectionConfig(): ClientConfig {
+    const driver = this.options.dataSource.driver as unknown as {
+      master?: { options?: ClientConfig };
+    };
+    const options = { ...(driver.master?.options ?? {}) } as ClientConfig & { max?: unknown };
+    delete options.max;
+    return options;
   }
 
   private async unlisten(): Promise<void> {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
     const client = this.listener;
     this.listener = undefined;
-    if (!client) return;
-    try {
-      await client.query('UNLISTEN event_outbox');
-      client.release();
-    } catch {
-      client.release(true);
-    }
+    await client?.end().catch(() => undefined);
   }
 
   private sleep(ms: number, wakeOnNotify = true): Promise<void> {

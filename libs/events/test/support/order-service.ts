@@ -6,6 +6,7 @@ import type { EventEnvelope, EventsLogger, InboxOutcome, OutboxRelay } from '../
 import {
   EventCodec,
   EventTables1764230400000,
+  OutboxSetAside1796238000000,
   InboxConsumer,
   Outbox,
   OutboxRelay as Relay,
@@ -69,7 +70,11 @@ export class OrderTestService {
       appUrl: this.producerDb.appUrl,
       ownerUrl: this.producerDb.ownerUrl,
       entities: [],
-      migrations: [EventTables1764230400000, CreateOrders1764230500000],
+      migrations: [
+        EventTables1764230400000,
+        OutboxSetAside1796238000000,
+        CreateOrders1764230500000,
+      ],
     };
     const consumerConfig = {
       appUrl: this.consumerDb.appUrl,

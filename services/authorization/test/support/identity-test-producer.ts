@@ -22,6 +22,7 @@ import type { EventDefinition, EventMetadata } from '@tenantry/events';
 import {
   EventCodec,
   EventTables1764230400000,
+  OutboxSetAside1796238000000,
   Outbox,
   OutboxRelay,
   createKafkaClient,
@@ -55,7 +56,7 @@ export class IdentityTestProducer {
       appUrl: this.db.appUrl,
       ownerUrl: this.db.ownerUrl,
       entities: [],
-      migrations: [EventTables1764230400000],
+      migrations: [EventTables1764230400000, OutboxSetAside1796238000000],
     };
     await migrateServiceDatabase(config);
     this.dataSource = await openServiceDataSource(config);

@@ -1,4 +1,4 @@
-import { EventTables1764230400000 } from '@tenantry/events';
+import { EventTables1764230400000, OutboxSetAside1796238000000 } from '@tenantry/events';
 import type { ServiceDatabaseConfig } from '@tenantry/db';
 import { ApiKeyPrefixEntity } from './entities/api-key-prefix.entity';
 import { ApiKeyEntity } from './entities/api-key.entity';
@@ -39,6 +39,7 @@ export function identityDatabase(database: {
     ],
     migrations: [
       EventTables1764230400000,
+      OutboxSetAside1796238000000,
       IdentitySchema1764300000000,
       AuditLogAppendOnly1764300100000,
       LookupTablesRowLevelSecurity1764300200000,
