@@ -1,6 +1,8 @@
 export * from './envelope/event-envelope';
 export * from './schema/event-definition';
 export * from './schema/event-codec';
+export * from './schema/decode-errors';
+export * from './faults/failure-classifier';
 export * from './outbox/outbox';
 export * from './outbox/outbox-relay';
 export * from './outbox/event-tables.migration';
@@ -17,3 +19,4 @@ export * from './kafka/topic-settings';
 export * from './kafka/events-logger';
 export * from './kafka/kafka-readiness-check';
 export * from './inbox/instance-inbox-janitor';
+export * from './inbox/durable-inbox-janitor';

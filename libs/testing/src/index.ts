@@ -2,3 +2,4 @@ export * from './test-database';
 export * from './wait-for';
 export * from './stack-env';
 export * from './private-kafka';
+export * from './private-registry';

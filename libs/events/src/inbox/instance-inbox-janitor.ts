@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { EventsLogger } from '../kafka/events-logger';
+import { pruneInboxRows, schedulePruning } from './inbox-row-pruner';
 
 export interface InstanceInboxJanitorOptions {
   readonly dataSource: DataSource;
@@ -13,11 +14,6 @@ export interface InstanceInboxJanitorOptions {
   readonly everyMs?: number;
 }
 
-function rowCount(result: unknown): number {
-  // A DELETE through TypeORM's query() on pg answers [rows, affected count].
-  return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
-}
-
 /**
  * Inbox consumers named per instance (each replica must see every event, e.g. to drop a cache)
  * write their inbox rows under names no later instance reuses. An instance deletes its own rows
@@ -25,49 +21,41 @@ function rowCount(result: unknown): number {
  * runs next (idempotent, so instances may race).
  */
 export class InstanceInboxJanitor {
-  private timer: NodeJS.Timeout | undefined;
+  private stopTimer: (() => void) | undefined;
 
   constructor(private readonly options: InstanceInboxJanitorOptions) {}
 
   start(): void {
-    this.timer = setInterval(
-      () => {
-        this.pruneOnce().catch((error: unknown) =>
-          this.options.logger.warn('pruning per-instance inbox rows failed', {
-            err: error,
-            consumer_prefix: this.options.consumerPrefix,
-          }),
-        );
-      },
+    this.stopTimer?.();
+    this.stopTimer = schedulePruning(
+      () => this.pruneOnce(),
       this.options.everyMs ?? 10 * 60_000,
+      this.options.logger,
+      { consumer_prefix: this.options.consumerPrefix },
     );
-    this.timer.unref();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
   }
 
   /** Deletes every instance's rows older than `keepMs` (default one hour). */
   async pruneOnce(): Promise<number> {
-    return rowCount(
-      await this.options.dataSource.query(
-        `DELETE FROM event_inbox
-          WHERE starts_with(consumer, $1)
-            AND processed_at < now() - ($2::text || ' milliseconds')::interval`,
-        [this.options.consumerPrefix, String(this.options.keepMs ?? 60 * 60_000)],
-      ),
+    return pruneInboxRows(
+      this.options.dataSource,
+      { consumerPrefix: this.options.consumerPrefix },
+      this.options.keepMs ?? 60 * 60_000,
     );
   }
 
   /** Deletes this instance's rows (after its consumer stopped: no redelivery can come). */
   async forgetOwnRows(): Promise<number> {
     if (!this.options.consumerName) return 0;
-    return rowCount(
-      await this.options.dataSource.query(`DELETE FROM event_inbox WHERE consumer = $1`, [
-        this.options.consumerName,
-      ]),
+    return pruneInboxRows(
+      this.options.dataSource,
+      { consumers: [this.options.consumerName] },
+      null,
     );
   }
 }

@@ -1,3 +1,5 @@
+import { isTransientFailure } from '../faults/failure-classifier';
+
 export interface RetryPolicy {
   /** Handler attempts before an event goes to the DLQ. */
   readonly attempts: number;
@@ -17,17 +19,18 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
   return Math.round(Math.min(policy.maxDelayMs, exponential) * (0.5 + Math.random() / 2));
 }
 
+/**
+ * Backoff while a dependency is down: the partition stays paused between attempts, without
+ * limit, since an outage must not empty a topic into its DLQ.
+ */
+export interface OutageBackoff {
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_OUTAGE_BACKOFF: OutageBackoff = { initialDelayMs: 250, maxDelayMs: 30_000 };
+
 /** Errors that say the infrastructure is down, not that the event is bad: never dead-lettered. */
 export function isTransientInfrastructureError(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return false;
-  // Connection refused/reset, and PostgreSQL classes 08 (connection), 53 (resources),
-  // 57P0x (shutdown), 40001/40P01 (serialization failure, deadlock).
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '40001', '40P01'].includes(code) ||
-    code.startsWith('08') ||
-    code.startsWith('53') ||
-    code.startsWith('57P0')
-  );
+  return isTransientFailure(error);
 }

@@ -3,6 +3,12 @@ import { Type } from 'avsc';
 import type { Schema } from 'avsc';
 import type { EventDefinition } from './event-definition';
 import { subjectOf } from './event-definition';
+import {
+  SchemaRegistryUnavailableError,
+  UndecodableEventError,
+  UnknownSchemaError,
+} from './decode-errors';
+import { isTransientFailure } from '../faults/failure-classifier';
 
 export class IncompatibleSchemaError extends Error {
   constructor(
@@ -38,6 +44,26 @@ function statusOf(error: unknown): number | undefined {
     return typeof status === 'number' ? status : undefined;
   }
   return undefined;
+}
+
+/**
+ * Why the writer's schema could not be had. Only "not found" from a registry that answered is
+ * the event's fault; any other answer (5xx, auth, a wrong path) or no answer is the registry's,
+ * and waiting can help.
+ */
+function writerSchemaFailure(schemaId: number, error: unknown): Error {
+  const status = statusOf(error);
+  if (status === 404 && /schema .*not found/i.test((error as Error).message)) {
+    return new UnknownSchemaError(schemaId, { cause: error });
+  }
+  if (status !== undefined || isTransientFailure(error)) {
+    return new SchemaRegistryUnavailableError(schemaId, { cause: error });
+  }
+  // No HTTP status and no network error: the registry's schema did not parse.
+  return new UndecodableEventError(
+    `writer schema ${schemaId} is not usable: ${(error as Error)?.message ?? String(error)}`,
+    { cause: error },
+  );
 }
 
 /**
@@ -114,23 +140,45 @@ export class EventCodec {
    */
   async decodeAs<T>(definition: EventDefinition<T>, value: Buffer): Promise<T> {
     if (value.length < 5 || value[0] !== 0) {
-      throw new Error('value is not in the Confluent wire format (magic byte 0, schema id, body)');
+      throw new UndecodableEventError(
+        'value is not in the Confluent wire format (magic byte 0, schema id, body)',
+      );
     }
     const writerId = value.readInt32BE(1);
     const key = `${definition.type}@${writerId}`;
     let decode = this.decoders.get(key);
     if (!decode) {
-      const writer = (await this.registry.getSchema(writerId)) as unknown as Type;
+      let writer: Type;
+      try {
+        writer = (await this.registry.getSchema(writerId)) as unknown as Type;
+      } catch (error) {
+        throw writerSchemaFailure(writerId, error);
+      }
       let reader = this.readerTypes.get(definition.type);
       if (!reader) {
         reader = Type.forSchema(definition.schema as unknown as Schema);
         this.readerTypes.set(definition.type, reader);
       }
       const readerType = reader;
-      const resolver = readerType.equals(writer) ? undefined : readerType.createResolver(writer);
+      let resolver: ReturnType<Type['createResolver']> | undefined;
+      try {
+        resolver = readerType.equals(writer) ? undefined : readerType.createResolver(writer);
+      } catch (error) {
+        throw new UndecodableEventError(
+          `writer schema ${writerId} cannot be read as ${definition.type}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
       decode = (body) => readerType.fromBuffer(body, resolver);
       this.decoders.set(key, decode);
     }
-    return decode(value.subarray(5)) as T;
+    try {
+      return decode(value.subarray(5)) as T;
+    } catch (error) {
+      throw new UndecodableEventError(
+        `Avro body does not decode with writer schema ${writerId}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 }
