@@ -1,41 +1,56 @@
 /**
- * Lists or replays a topic's dead-letter entries.
- *   npm run dlq -- list identity.events
- *   npm run dlq -- replay identity.events [--id <event id> ...]
- * Brokers from KAFKA_BROKERS (default 127.0.0.1:9092).
+ * Lists or replays a topic's dead-letter entries (JSON on stdout, progress on stderr).
+ *   npm run dlq -- list identity.events [--tenant <id>] [--type <event type>] [--since <ISO>]
+ *   npm run dlq -- replay identity.events [--id <event id> ...] [--until <ISO>] [--include-replayed]
+ * Replay skips entries an earlier replay marked (in `<topic>.dlq.replayed`).
+ * Exit codes: 0 done, 1 failed (Kafka, timeout), 2 usage. Brokers from KAFKA_BROKERS.
  */
 import { DeadLetterReplayer } from '../dlq/dead-letter-replayer';
 import { createKafkaClient, kafkaBrokersFromEnv } from '../kafka/kafka-client';
+import { DLQ_USAGE, DlqUsageError, parseDlqArguments } from './dlq-cli-arguments';
+import type { DlqCommand } from './dlq-cli-arguments';
+import { dlqProgressReporter } from './dlq-progress-reporter';
 
-async function main(argv: string[]): Promise<number> {
-  const [command, topic, ...rest] = argv;
-  if ((command !== 'list' && command !== 'replay') || !topic) {
-    console.error('usage: dlq list <topic> | dlq replay <topic> [--id <event id> ...]');
-    return 2;
-  }
-  const eventIds: string[] = [];
-  for (let i = 0; i < rest.length; i += 1) {
-    if (rest[i] === '--id' && rest[i + 1]) eventIds.push(rest[(i += 1)] as string);
-    else {
-      console.error(`unknown argument ${rest[i]}`);
-      return 2;
-    }
-  }
+async function run({ command, topic, filter, timeoutMs }: DlqCommand): Promise<number> {
+  const progress = dlqProgressReporter();
   const replayer = new DeadLetterReplayer(
     createKafkaClient({ clientId: 'tenantry-dlq-cli', brokers: kafkaBrokersFromEnv() }),
+    { timeoutMs, onProgress: progress.report },
   );
-  const entries =
-    command === 'list'
-      ? await replayer.list(topic)
-      : await replayer.replay(topic, eventIds.length > 0 ? { eventIds } : {});
-  console.log(JSON.stringify({ command, topic, count: entries.length, entries }, null, 2));
-  return 0;
+  try {
+    if (command === 'list') {
+      const entries = await replayer.list(topic, filter);
+      progress.end();
+      console.log(JSON.stringify({ command, topic, count: entries.length, entries }, null, 2));
+    } else {
+      const { replayed, alreadyReplayed } = await replayer.replayWithReport(topic, filter);
+      progress.end();
+      const skipped = alreadyReplayed.map((entry) => entry.id);
+      const result = { command, topic, count: replayed.length, entries: replayed, skipped };
+      console.log(JSON.stringify(result, null, 2));
+    }
+    return 0;
+  } finally {
+    progress.end();
+  }
+}
+
+function main(argv: string[]): Promise<number> {
+  let parsed: DlqCommand;
+  try {
+    parsed = parseDlqArguments(argv);
+  } catch (error) {
+    if (!(error instanceof DlqUsageError)) throw error;
+    console.error(`${error.message}\n${DLQ_USAGE}`);
+    return Promise.resolve(2);
+  }
+  return run(parsed);
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(`dlq: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   },
 );

@@ -1,0 +1,70 @@
+import type { ReplayFilter } from '../dlq/dead-letter-replayer';
+
+export const DLQ_USAGE = [
+  'usage: dlq list <topic> [filters]',
+  '       dlq replay <topic> [filters] [--include-replayed]',
+  'filters: --id <event id> --tenant <tenant id> --type <event type> (each repeatable)',
+  '         --since <ISO time> --until <ISO time> (failure time, since inclusive, until exclusive)',
+  'options: --timeout <seconds> (default 60)',
+].join('\n');
+
+export interface DlqCommand {
+  readonly command: 'list' | 'replay';
+  readonly topic: string;
+  readonly filter: ReplayFilter;
+  readonly timeoutMs: number;
+}
+
+/** A command line the CLI cannot run: exit code 2 with the usage. */
+export class DlqUsageError extends Error {
+  override readonly name = 'DlqUsageError';
+}
+
+function isoTime(flag: string, value: string): Date {
+  // Date.parse accepts odd forms too; ask for an ISO date or date-time.
+  const time = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
+    ? new Date(value)
+    : new Date(NaN);
+  if (Number.isNaN(time.getTime()))
+    throw new DlqUsageError(`${flag} wants an ISO time, not ${value}`);
+  return time;
+}
+
+export function parseDlqArguments(argv: readonly string[]): DlqCommand {
+  const [command, topic, ...rest] = argv;
+  if (command !== 'list' && command !== 'replay') throw new DlqUsageError('list or replay?');
+  if (!topic || topic.startsWith('--')) throw new DlqUsageError('which topic?');
+  const lists = { '--id': [] as string[], '--tenant': [] as string[], '--type': [] as string[] };
+  let since: Date | undefined;
+  let until: Date | undefined;
+  let includeReplayed = false;
+  let timeoutMs = 60_000;
+  for (let i = 0; i < rest.length; i += 1) {
+    const flag = rest[i] as string;
+    if (flag === '--include-replayed' && command === 'replay') {
+      includeReplayed = true;
+      continue;
+    }
+    const value = rest[i + 1];
+    if (value === undefined || value.startsWith('--')) {
+      throw new DlqUsageError(`${flag} is not an option here, or wants a value`);
+    }
+    i += 1;
+    if (flag === '--id' || flag === '--tenant' || flag === '--type') lists[flag].push(value);
+    else if (flag === '--since') since = isoTime(flag, value);
+    else if (flag === '--until') until = isoTime(flag, value);
+    else if (flag === '--timeout' && /^\d+(\.\d+)?$/.test(value) && Number(value) > 0) {
+      timeoutMs = Number(value) * 1000;
+    } else throw new DlqUsageError(`unknown argument ${flag} ${value}`);
+  }
+  if (since && until && since >= until) throw new DlqUsageError('--since must be before --until');
+  const filter: ReplayFilter = {
+    ...(lists['--id'].length > 0 ? { eventIds: lists['--id'] } : {}),
+    ...(lists['--tenant'].length > 0 ? { tenantIds: lists['--tenant'] } : {}),
+    ...(lists['--type'].length > 0 ? { eventTypes: lists['--type'] } : {}),
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
+    ...(includeReplayed ? { includeReplayed } : {}),
+  };
+  return { command, topic, filter, timeoutMs };
+}
