@@ -1,24 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { RateLimitPolicy } from '../config';
-
-/** Shared by both scripts: the bucket refilled up to now (Redis' clock), in `tokens`. */
-const REFILL_LUA = `
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1])
-local ts = tonumber(state[2])
-if tokens == nil or ts == nil then
-  tokens = burst
-  ts = now
-end
-tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
-`;
+import { TOKEN_BUCKET_REFILL_LUA } from './token-bucket-refill.lua';
 
 /** Read-only: [allowed, ms until one token]. Successful requests cost this one call only. */
-const PEEK_LUA = `${REFILL_LUA}
+const PEEK_LUA = `${TOKEN_BUCKET_REFILL_LUA}
 if tokens >= 1 then return { 1, 0 } end
 return { 0, math.ceil((1 - tokens) * 1000 / rate) }
 `;
@@ -28,7 +13,7 @@ return { 0, math.ceil((1 - tokens) * 1000 / rate) }
  * together all passed the peek, and each is still charged, so a parallel flood buys a longer
  * wait rather than a bigger budget.
  */
-const CHARGE_LUA = `${REFILL_LUA}
+const CHARGE_LUA = `${TOKEN_BUCKET_REFILL_LUA}
 tokens = math.max(-burst, tokens - 1)
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(2 * burst * 1000 / rate) + 1000)

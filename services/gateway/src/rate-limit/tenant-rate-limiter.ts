@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RateLimitPolicy } from '../config';
+import { TOKEN_BUCKET_REFILL_LUA } from './token-bucket-refill.lua';
 
 export interface RateLimitDecision {
   readonly allowed: boolean;
@@ -19,20 +20,7 @@ export interface RateLimitDecision {
  * gateway replica draws from the same bucket. Redis' own clock is used, so replica clocks do not
  * matter. Returns [allowed, whole tokens left, ms until one token, ms until full].
  */
-const TOKEN_BUCKET_LUA = `
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1])
-local ts = tonumber(state[2])
-if tokens == nil or ts == nil then
-  tokens = burst
-  ts = now
-end
-tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
-local allowed = 0
+const TOKEN_BUCKET_LUA = `${TOKEN_BUCKET_REFILL_LUA}local allowed = 0
 if tokens >= 1 then
   tokens = tokens - 1
   allowed = 1
