@@ -128,7 +128,9 @@ describe('with the broker down', () => {
         const rows = (await bed.rows()).slice(1);
         return rows.every((r) => r.last_error !== null) ? rows : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 200 },
+      // A send to a dead broker fails only after kafkajs' own retries (8, doubling from 200 ms:
+      // about 50 s in all), so the first recorded failure can take that long on a busy machine.
+      { timeoutMs: 90_000, intervalMs: 200 },
     );
     expect(failing.map((r) => r.status)).toEqual(['pending', 'pending', 'pending']);
     expect(failing.every((r) => r.attempts >= 1 && r.refusals === 0)).toBe(true);
@@ -138,11 +140,11 @@ describe('with the broker down', () => {
     await waitFor(
       'every row published after the outage',
       async () => (await bed.rows()).every((r) => r.status === 'published'),
-      { timeoutMs: 40_000, intervalMs: 250 },
+      { timeoutMs: 60_000, intervalMs: 250 },
     );
     expect(await bed.counterValue('outbox_set_aside_total')).toBe(0);
     expect(bed.logs.some((l) => l.message.startsWith('outbox row set aside'))).toBe(false);
-  });
+  }, 240_000);
 });
 
 async function withOneTransaction(
