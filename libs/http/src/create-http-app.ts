@@ -48,6 +48,11 @@ export interface CreateHttpAppOptions {
    * and `GET /metrics` serves the registry (Prometheus text format, no signed context needed).
    */
   readonly metrics?: PlatformMetrics;
+  /**
+   * Serve `GET /metrics` on this app (default true). False when a separate metrics port serves
+   * it, so the port the gateway or clients reach does not.
+   */
+  readonly serveMetrics?: boolean;
   /** Mounts the service's routes; runs after the context check and body parsing. */
   readonly configure: (app: Express) => void;
 }
@@ -83,7 +88,9 @@ export function createHttpApp(options: CreateHttpAppOptions): Express {
     );
   }
   if (options.metrics) {
-    app.get('/metrics', metricsHandler(options.metrics.registry));
+    if (options.serveMetrics ?? true) {
+      app.get('/metrics', metricsHandler(options.metrics.registry));
+    }
     app.use(httpMetrics(options.metrics));
   }
   app.use(jsonBody(options.bodyLimit ?? '100kb'));

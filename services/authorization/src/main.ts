@@ -1,35 +1,21 @@
 // Wiring only. Telemetry starts before anything else is loaded, so http, express, pg and kafkajs
 // are instrumented.
 import { startTelemetry } from '@tenantry/observability';
+import type * as Runtime from '@tenantry/service-runtime';
 import type * as AuthorizationServiceModule from './authorization-service';
 import type * as ConfigModule from './config';
 
 const telemetry = startTelemetry({ serviceName: 'authorization' });
 
-async function main(): Promise<void> {
-  /* eslint-disable @typescript-eslint/no-require-imports -- loaded after telemetry on purpose */
-  const { loadConfig } = require('./config') as typeof ConfigModule;
-  const { startAuthorizationService } =
-    require('./authorization-service') as typeof AuthorizationServiceModule;
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const service = await startAuthorizationService(loadConfig());
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      service.logger.info('shutting down', { signal });
-      service
-        .stop()
-        .then(() => telemetry.shutdown())
-        .catch((error: unknown) => {
-          service.logger.error('shutdown failed', { err: error });
-          process.exitCode = 1;
-        });
-    });
-  }
-}
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded after telemetry on purpose */
+const { runService } = require('@tenantry/service-runtime') as typeof Runtime;
+const { loadConfig } = require('./config') as typeof ConfigModule;
+const { startAuthorizationService } =
+  require('./authorization-service') as typeof AuthorizationServiceModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `authorization failed to start: ${String((error as Error)?.stack ?? error)}\n`,
-  );
-  process.exit(1);
+runService({
+  name: 'authorization',
+  telemetry,
+  start: () => startAuthorizationService(loadConfig()),
 });

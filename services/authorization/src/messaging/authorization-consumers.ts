@@ -1,5 +1,3 @@
-import type { createKafkaClient } from '@tenantry/events';
-import type { DataSource } from 'typeorm';
 import {
   ApiKeyCreatedEvent,
   ApiKeyRevokedEvent,
@@ -10,9 +8,8 @@ import {
   TenantCreatedEvent,
   TenantDeletedEvent,
 } from '@tenantry/contracts';
-import type { EventCodec, EventDefinition, EventsLogger, InboxOutcome } from '@tenantry/events';
-import { InboxConsumer } from '@tenantry/events';
-import type { PlatformMetrics } from '@tenantry/observability';
+import type { EventDefinition, InboxConsumer, InboxOutcome } from '@tenantry/events';
+import type { ServiceConsumers } from '@tenantry/service-runtime';
 import type { IdentityPolicySync } from '../application/sync-identity/identity-policy-sync';
 import type { AuditLogRepository } from '../persistence/audit-log-repository';
 import type { PolicyEngine } from '../policy/policy-engine';
@@ -37,15 +34,10 @@ export function policyCacheConsumerPrefix(groupPrefix: string): string {
 }
 
 export interface AuthorizationConsumersOptions {
-  readonly kafka: ReturnType<typeof createKafkaClient>;
-  readonly dataSource: DataSource;
-  readonly codec: EventCodec;
-  readonly logger: EventsLogger;
-  readonly metrics: PlatformMetrics;
+  readonly consumers: ServiceConsumers;
   readonly sync: IdentityPolicySync;
   readonly audit: AuditLogRepository;
   readonly engine: PolicyEngine;
-  readonly instanceId: string;
   readonly groupPrefix: string;
   readonly onCacheEvent?: (outcome: InboxOutcome) => void;
 }
@@ -62,13 +54,9 @@ export interface AuthorizationConsumers {
 export function createAuthorizationConsumers(
   options: AuthorizationConsumersOptions,
 ): AuthorizationConsumers {
-  const { kafka, dataSource, codec, logger, metrics, sync, audit, engine } = options;
-  const base = { kafka, dataSource, codec, logger, metrics };
-  const policies = new InboxConsumer({
-    ...base,
-    name: `${options.groupPrefix}.identity-policies`,
-    partitionsConsumedConcurrently: 3,
-  })
+  const { consumers, sync, audit, engine } = options;
+  const policies = consumers
+    .durable(`${options.groupPrefix}.identity-policies`, { partitionsConsumedConcurrently: 3 })
     .on(TenantCreatedEvent, tenantCreatedHandler(sync))
     .on(TenantDeletedEvent, tenantDeletedHandler(sync))
     .on(MembershipAddedEvent, membershipAddedHandler(sync))
@@ -76,9 +64,7 @@ export function createAuthorizationConsumers(
     .on(ApiKeyCreatedEvent, apiKeyCreatedHandler(sync))
     .on(ApiKeyRevokedEvent, apiKeyRevokedHandler(sync));
 
-  const auditConsumer = new InboxConsumer({
-    ...base,
-    name: `${options.groupPrefix}.audit`,
+  const auditConsumer = consumers.durable(`${options.groupPrefix}.audit`, {
     partitionsConsumedConcurrently: 3,
   });
   const recordAudit = auditRecordHandler(audit);
@@ -87,13 +73,13 @@ export function createAuthorizationConsumers(
   // A replica-unique group, starting at the newest offset: a new replica has nothing cached, so
   // history is of no use to it. Anything it misses while joining is caught by the engine's poll
   // of policy versions.
-  const cache = new InboxConsumer({
-    ...base,
-    name: `${policyCacheConsumerPrefix(options.groupPrefix)}${options.instanceId}`,
-    fromBeginning: false,
-    partitionsConsumedConcurrently: 6,
-    onOutcome: (outcome) => options.onCacheEvent?.(outcome),
-  }).on(PolicyChangedEvent, policyChangedHandler(engine));
+  const cache = consumers
+    .perInstance(policyCacheConsumerPrefix(options.groupPrefix), {
+      fromBeginning: false,
+      partitionsConsumedConcurrently: 6,
+      onOutcome: (outcome) => options.onCacheEvent?.(outcome),
+    })
+    .on(PolicyChangedEvent, policyChangedHandler(engine));
 
   return { policies, audit: auditConsumer, cache };
 }
