@@ -1,21 +1,9 @@
-import type { Express } from 'express';
-import type { DataSource } from 'typeorm';
 import Redis from 'ioredis';
 import type { Logger } from 'winston';
-import { IDENTITY_EVENTS, PLATFORM_TOPICS } from '@tenantry/contracts';
-import { migrateServiceDatabase, openServiceDataSource } from '@tenantry/db';
-import {
-  kafkaReadinessCheck,
-  EventCodec,
-  Outbox,
-  OutboxRelay,
-  createKafkaClient,
-  provisionTopics,
-} from '@tenantry/events';
-import type { HttpServerHandle } from '@tenantry/http';
-import { startHttpServer } from '@tenantry/http';
-import { createLogger, createMetrics } from '@tenantry/observability';
+import { IDENTITY_EVENTS } from '@tenantry/contracts';
 import type { PlatformMetrics } from '@tenantry/observability';
+import type { ServiceHandle } from '@tenantry/service-runtime';
+import { createService } from '@tenantry/service-runtime';
 import type { IdentityDeps } from './application/identity-deps';
 import type { IdentityConfig } from './config';
 import type { IdentityHttpApi } from './http/identity-http-app';
@@ -33,82 +21,72 @@ export interface IdentityServiceOptions {
   readonly logger?: Logger;
 }
 
-export interface IdentityService {
-  readonly app: Express;
+export interface IdentityParts {
   readonly api: IdentityHttpApi;
   readonly deps: IdentityDeps;
-  readonly metrics: PlatformMetrics;
-  readonly http: HttpServerHandle | undefined;
-  /** Stops HTTP, the relay, Redis and the pool, in that order. Safe to call twice. */
-  stop(): Promise<void>;
 }
 
+export type IdentityService = ServiceHandle<PlatformMetrics, IdentityParts>;
+
 /**
- * Builds the identity service from config: migrates (owner role), opens the app pool, provisions
- * topics, registers the event schemas, ensures a signing key, starts the outbox relay and the
- * HTTP app.
+ * The identity service: tenants, users, memberships, invitations, API keys and the signing keys
+ * of access tokens. A signing key exists before the first request is served.
  */
-export async function createIdentityService(
+export function createIdentityService(
   config: IdentityConfig,
   options: IdentityServiceOptions = {},
 ): Promise<IdentityService> {
-  const logger = options.logger ?? createLogger('identity');
-  const metrics = createMetrics('identity');
   const database = identityDatabase(config.database);
-  const ran = await migrateServiceDatabase(database);
-  if (ran.length > 0) logger.info('migrations applied', { migrations: ran });
-  const dataSource: DataSource = await openServiceDataSource(database);
-  const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
-  redis.on('error', (error: Error) => logger.warn('redis error', { err: error }));
-  let relay: OutboxRelay | undefined;
-  let http: HttpServerHandle | undefined;
-  let stopped: Promise<void> | undefined;
-
-  const stop = (): Promise<void> =>
-    (stopped ??= (async () => {
-      await http?.close();
-      await relay?.stop();
-      await redis.quit().catch(() => redis.disconnect());
-      if (dataSource.isInitialized) await dataSource.destroy();
-      logger.info('identity stopped');
-    })());
-
-  try {
-    const kafka = createKafkaClient({ clientId: 'identity', brokers: config.kafkaBrokers, logger });
-    await provisionTopics(kafka, PLATFORM_TOPICS);
-    const codec = new EventCodec(config.schemaRegistryUrl);
-    await codec.register(IDENTITY_EVENTS);
-    const signingKeys = new SigningKeyStore({
-      dataSource,
-      encryption: new KeyEncryption(config.keyEncryptionSecret),
-      tokenTtlSeconds: config.accessTokenTtlSeconds,
-    });
-    await signingKeys.ensureSigningKey();
-    const deps: IdentityDeps = {
-      config,
-      dataSource,
-      outbox: new Outbox(codec, '/services/identity'),
-      passwords: new PasswordHasher(config.passwordHashMemoryKib),
-      signingKeys,
-      accessTokens: new AccessTokenIssuer(signingKeys, config.issuer, config.accessTokenTtlSeconds),
-      loginLimiter: new LoginRateLimiter({
-        redis,
-        keyPrefix: config.redisKeyPrefix,
-        perAccount: config.loginLimits.perAccount,
-        perIp: config.loginLimits.perIp,
-        windowSeconds: config.loginLimits.windowSeconds,
-      }),
-      logger,
-    };
-    relay = new OutboxRelay({ dataSource, kafka, logger, metrics });
-    await relay.start();
-    const api = createIdentityHttpApi(deps, metrics, { kafka: kafkaReadinessCheck(kafka) });
-    if (options.listen) {
-      http = await startHttpServer(api.app, { port: config.port, host: config.host, logger });
-    }
-    return { app: api.app, api, deps, metrics, http, stop };
-  } catch (error) {
-    await stop().catch(() => undefined);
-    throw error;
-  }
+  return createService({
+    name: 'identity',
+    logger: options.logger,
+    database,
+    kafkaBrokers: config.kafkaBrokers,
+    schemaRegistryUrl: config.schemaRegistryUrl,
+    produces: IDENTITY_EVENTS,
+    http: {
+      contextKeys: config.contextKeys,
+      port: config.port,
+      host: config.host,
+      // Nothing identity accepts is large; a small limit keeps argon2 and JSON parsing cheap.
+      bodyLimit: '16kb',
+      listen: options.listen ?? false,
+    },
+    async assemble({ dataSource, outbox, logger, onStop }) {
+      const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
+      redis.on('error', (error: Error) => logger.warn('redis error', { err: error }));
+      onStop('redis', () => redis.quit().catch(() => redis.disconnect()));
+      const signingKeys = new SigningKeyStore({
+        dataSource,
+        encryption: new KeyEncryption(config.keyEncryptionSecret),
+        tokenTtlSeconds: config.accessTokenTtlSeconds,
+      });
+      await signingKeys.ensureSigningKey();
+      const deps: IdentityDeps = {
+        config,
+        dataSource,
+        outbox,
+        passwords: new PasswordHasher(config.passwordHashMemoryKib),
+        signingKeys,
+        accessTokens: new AccessTokenIssuer(
+          signingKeys,
+          config.issuer,
+          config.accessTokenTtlSeconds,
+        ),
+        loginLimiter: new LoginRateLimiter({
+          redis,
+          keyPrefix: config.redisKeyPrefix,
+          perAccount: config.loginLimits.perAccount,
+          perIp: config.loginLimits.perIp,
+          windowSeconds: config.loginLimits.windowSeconds,
+        }),
+        logger,
+      };
+      const api = createIdentityHttpApi(deps);
+      return {
+        http: { publicRoutes: api.routes.publicRoutes(), configure: (app) => api.configure(app) },
+        exposes: { api, deps },
+      };
+    },
+  });
 }

@@ -1,7 +1,5 @@
 import type { Express } from 'express';
-import { ApiRoutes, createHttpApp } from '@tenantry/http';
-import type { ReadinessCheck } from '@tenantry/http';
-import type { PlatformMetrics } from '@tenantry/observability';
+import { ApiRoutes } from '@tenantry/http';
 import type { IdentityDeps } from '../application/identity-deps';
 import { apiKeysRoutes } from './api-keys.routes';
 import { authRoutes } from './auth.routes';
@@ -13,20 +11,16 @@ import { membersRoutes } from './members.routes';
 import { platformRoutes } from './platform.routes';
 
 export interface IdentityHttpApi {
-  readonly app: Express;
   /** The public API (what the gateway exposes and merges into its document). */
   readonly routes: ApiRoutes;
   /** Routes only platform services call; not in the public document. */
   readonly internal: ApiRoutes;
+  /** Mounts both on the service's app (behind the trust boundary the runtime puts first). */
+  configure(app: Express): void;
 }
 
 /** Identity's HTTP side: public, tenant, platform and internal routes behind the trust boundary. */
-export function createIdentityHttpApi(
-  deps: IdentityDeps,
-  metrics: PlatformMetrics,
-  /** More readiness checks than the database's, e.g. Kafka's. */
-  readinessChecks: Readonly<Record<string, ReadinessCheck>> = {},
-): IdentityHttpApi {
+export function createIdentityHttpApi(deps: IdentityDeps): IdentityHttpApi {
   const routes = new ApiRoutes({ title: 'Tenantry identity', version: '1.0.0' });
   authRoutes(routes, deps);
   jwksRoutes(routes, deps);
@@ -51,24 +45,14 @@ export function createIdentityHttpApi(
   const internal = new ApiRoutes({ title: 'Tenantry identity (internal)', version: '1.0.0' });
   internalRoutes(internal, deps);
 
-  const app = createHttpApp({
-    serviceName: 'identity',
-    logger: deps.logger,
-    contextKeys: deps.config.contextKeys,
-    // Nothing identity accepts is large; a small limit keeps argon2 and JSON parsing cheap.
-    bodyLimit: '16kb',
-    publicRoutes: routes.publicRoutes(),
-    readinessChecks: {
-      database: () => deps.dataSource.query('SELECT 1'),
-      ...readinessChecks,
-    },
-    metrics,
-    configure(express) {
+  return {
+    routes,
+    internal,
+    configure(app) {
       // Behind the gateway, the client's address is in X-Forwarded-For (for login rate limits).
-      express.set('trust proxy', deps.config.trustProxy);
-      routes.mount(express);
-      internal.mount(express);
+      app.set('trust proxy', deps.config.trustProxy);
+      routes.mount(app);
+      internal.mount(app);
     },
-  });
-  return { app, routes, internal };
+  };
 }
