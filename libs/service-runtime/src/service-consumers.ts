@@ -59,9 +59,14 @@ export class ServiceConsumers {
     return consumer;
   }
 
+  /** The group name of this replica's consumer declared with `namePrefix`. */
+  instanceName(namePrefix: string): string {
+    return `${namePrefix}${this.deps.instanceId}`;
+  }
+
   /** A consumer whose group is `namePrefix` + this replica's instance id. */
   perInstance(namePrefix: string, options: ServiceConsumerOptions = {}): InboxConsumer {
-    const name = `${namePrefix}${this.deps.instanceId}`;
+    const name = this.instanceName(namePrefix);
     this.refuseAfterStart(name);
     const consumer = new InboxConsumer({ ...this.connections(), ...options, name });
     const janitor = new InstanceInboxJanitor({

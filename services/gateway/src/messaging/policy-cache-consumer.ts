@@ -1,21 +1,15 @@
-import type { DataSource } from 'typeorm';
 import { PolicyChangedEvent } from '@tenantry/contracts';
-import type { EventCodec, EventsLogger, InboxOutcome, createKafkaClient } from '@tenantry/events';
-import { InboxConsumer } from '@tenantry/events';
-import type { PlatformMetrics } from '@tenantry/observability';
+import type { EventsLogger, InboxConsumer, InboxOutcome } from '@tenantry/events';
+import type { ServiceConsumers } from '@tenantry/service-runtime';
 import type { PermissionDecisionCache } from '../auth/permission-decision-cache';
 
 /** Every gateway replica's policy-cache consumer is named with this prefix. */
 export const POLICY_CACHE_CONSUMER_PREFIX = 'gateway.policy-cache.';
 
 export interface PolicyCacheConsumerOptions {
-  readonly kafka: ReturnType<typeof createKafkaClient>;
-  readonly dataSource: DataSource;
-  readonly codec: EventCodec;
+  readonly consumers: ServiceConsumers;
   readonly logger: EventsLogger;
-  readonly metrics?: PlatformMetrics;
   readonly cache: PermissionDecisionCache;
-  readonly instanceId: string;
   readonly onOutcome?: (outcome: InboxOutcome) => void;
 }
 
@@ -27,22 +21,18 @@ export interface PolicyCacheConsumerOptions {
  */
 export function createPolicyCacheConsumer(options: PolicyCacheConsumerOptions): InboxConsumer {
   const { cache, logger } = options;
-  return new InboxConsumer({
-    name: `${POLICY_CACHE_CONSUMER_PREFIX}${options.instanceId}`,
-    kafka: options.kafka,
-    dataSource: options.dataSource,
-    codec: options.codec,
-    logger,
-    metrics: options.metrics,
-    fromBeginning: false,
-    partitionsConsumedConcurrently: 6,
-    onOutcome: options.onOutcome,
-  }).on(PolicyChangedEvent, async (event) => {
-    const dropped = cache.invalidateTenant(event.data.tenantId);
-    logger.info('policy changed: cached decisions dropped', {
-      tenantId: event.data.tenantId,
-      change: event.data.change,
-      dropped,
+  return options.consumers
+    .perInstance(POLICY_CACHE_CONSUMER_PREFIX, {
+      fromBeginning: false,
+      partitionsConsumedConcurrently: 6,
+      onOutcome: options.onOutcome,
+    })
+    .on(PolicyChangedEvent, async (event) => {
+      const dropped = cache.invalidateTenant(event.data.tenantId);
+      logger.info('policy changed: cached decisions dropped', {
+        tenantId: event.data.tenantId,
+        change: event.data.change,
+        dropped,
+      });
     });
-  });
 }

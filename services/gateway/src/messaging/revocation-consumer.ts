@@ -1,8 +1,6 @@
-import type { DataSource } from 'typeorm';
 import { ApiKeyRevokedEvent, SessionRevokedEvent } from '@tenantry/contracts';
-import type { EventCodec, EventsLogger, InboxOutcome, createKafkaClient } from '@tenantry/events';
-import { InboxConsumer } from '@tenantry/events';
-import type { PlatformMetrics } from '@tenantry/observability';
+import type { EventsLogger, InboxOutcome, createKafkaClient } from '@tenantry/events';
+import type { ServiceConsumers } from '@tenantry/service-runtime';
 import type { ApiKeyVerifier } from '../auth/api-key-verifier';
 import type { PermissionDecisionCache } from '../auth/permission-decision-cache';
 import type { RevocationList } from '../auth/revocation-list';
@@ -17,16 +15,13 @@ const TOPIC = SessionRevokedEvent.topic;
 
 export interface RevocationConsumerOptions {
   readonly kafka: KafkaClient;
-  readonly dataSource: DataSource;
-  readonly codec: EventCodec;
+  readonly consumers: ServiceConsumers;
   readonly logger: EventsLogger;
-  readonly metrics?: PlatformMetrics;
   readonly apiKeys: ApiKeyVerifier;
   readonly sessions: RevocationList;
   /** Undefined when the gateway does not check permissions itself. */
   readonly decisions?: PermissionDecisionCache;
-  readonly instanceId: string;
-  /** How long `start` waits for the replay of recent revocations before serving anyway. */
+  /** How long `waitUntilCaughtUp` waits for the replay of recent revocations before serving anyway. */
   readonly catchUpTimeoutMs?: number;
   readonly onOutcome?: (outcome: InboxOutcome) => void;
 }
@@ -45,22 +40,16 @@ export interface RevocationConsumerOptions {
  */
 export class RevocationConsumer {
   readonly name: string;
-  private readonly consumer: InboxConsumer;
 
   constructor(private readonly options: RevocationConsumerOptions) {
-    this.name = `${REVOCATION_CONSUMER_PREFIX}${options.instanceId}`;
-    const { apiKeys, sessions, decisions, logger } = options;
-    this.consumer = new InboxConsumer({
-      name: this.name,
-      kafka: options.kafka,
-      dataSource: options.dataSource,
-      codec: options.codec,
-      logger,
-      metrics: options.metrics,
-      fromBeginning: true,
-      partitionsConsumedConcurrently: 6,
-      onOutcome: options.onOutcome,
-    })
+    const { apiKeys, sessions, decisions, logger, consumers } = options;
+    this.name = consumers.instanceName(REVOCATION_CONSUMER_PREFIX);
+    consumers
+      .perInstance(REVOCATION_CONSUMER_PREFIX, {
+        fromBeginning: true,
+        partitionsConsumedConcurrently: 6,
+        onOutcome: options.onOutcome,
+      })
       .on(ApiKeyRevokedEvent, async (event) => {
         const { apiKeyId, tenantId } = event.data;
         const dropped = apiKeys.revoke(apiKeyId, Date.parse(event.data.revokedAt));
@@ -92,15 +81,15 @@ export class RevocationConsumer {
   }
 
   /**
-   * Joins the group, then waits (bounded) until the replay reached the offsets the topic had at
-   * start, so the replica does not serve a token whose session ended before it started.
+   * After the consumer started (the runtime starts every consumer before the tasks): waits,
+   * bounded, until the replay reached the offsets the topic has now, so the replica does not
+   * serve a token whose session ended before it started.
    */
-  async start(): Promise<void> {
+  async waitUntilCaughtUp(): Promise<void> {
     const admin = this.options.kafka.admin();
     await admin.connect();
     try {
       const ends = await admin.fetchTopicOffsets(TOPIC);
-      await this.consumer.start();
       const deadline = Date.now() + (this.options.catchUpTimeoutMs ?? 15_000);
       for (;;) {
         const [committed] = await admin.fetchOffsets({
@@ -125,9 +114,5 @@ export class RevocationConsumer {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-  }
-
-  stop(): Promise<void> {
-    return this.consumer.stop();
   }
 }
