@@ -220,7 +220,7 @@ describe('createService', () => {
     const order: string[] = [];
     let port = 0;
     let poolOpenWhenTaskStopped = false;
-    let service: (RuntimeHandle & NotesParts) | undefined;
+    const probed: { service?: RuntimeHandle } = {};
     const task: BackgroundTask = {
       name: 'probe',
       start: () => void order.push('task started'),
@@ -230,10 +230,11 @@ describe('createService', () => {
           () => true,
         );
         order.push(refused ? 'task stopped after http closed' : 'task stopped while http open');
-        poolOpenWhenTaskStopped = service?.dataSource.isInitialized ?? false;
+        poolOpenWhenTaskStopped = probed.service?.dataSource.isInitialized ?? false;
       },
     };
-    service = await startNotesService(db, catalogue(), { tasks: [task] });
+    const service = await startNotesService(db, catalogue(), { tasks: [task] });
+    probed.service = service;
     port = service.port!;
     await service.stop();
     await service.stop();
