@@ -23,7 +23,7 @@ import path from 'node:path';
 import { newEnforcer } from 'casbin';
 import { Client } from 'pg';
 import { migrateServiceDatabase, openServiceDataSource } from '@tenantry/db';
-import { createContextTokenKey, signContextToken } from '@tenantry/tenancy';
+import { generateContextTokenKeyPair, signContextToken } from '@tenantry/tenancy';
 import { createTestDatabase } from '@tenantry/testing';
 // A benchmark of this service has to run its engine and migrations; nothing else imports it.
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -378,7 +378,7 @@ export async function runAuthzCheckBench(
     );
 
     // The real service in its own process.
-    const secret = randomBytes(32).toString('hex');
+    const gatewayKeys = generateContextTokenKeyPair();
     const port = 41000 + Math.floor(Math.random() * 2000);
     const service = await startServiceProcess(
       {
@@ -388,7 +388,7 @@ export async function runAuthzCheckBench(
         AUTHORIZATION_DATABASE_OWNER_URL: db.ownerUrl,
         KAFKA_BROKERS: stack.kafkaBrokers.join(','),
         SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-        CONTEXT_TOKEN_SECRET: secret,
+        CONTEXT_TOKEN_PUBLIC_KEYS: gatewayKeys.publicKeyPem,
         AUTHZ_ENFORCER_CACHE_SIZE: String(o.cacheSize),
         KAFKA_CONSUMER_GROUP_PREFIX: `bench-authz-${randomBytes(3).toString('hex')}`,
         TELEMETRY_EXPORTER: 'none',
@@ -400,7 +400,7 @@ export async function runAuthzCheckBench(
     cleanup.add('stop the authorization service', () => service.stop());
     const token = await signContextToken(
       { tenantId: 'platform', actor: { type: 'service', id: 'gateway' }, requestId: 'bench' },
-      createContextTokenKey(secret),
+      gatewayKeys.signingKey,
       { ttlSeconds: 300, audience: 'authorization' },
     );
     const bodies = Array.from({ length: 4096 }, () =>

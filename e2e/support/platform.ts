@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestDatabase } from '@tenantry/testing';
-import { createTestDatabase, testStackEnv } from '@tenantry/testing';
+import { contextTokenTestKeys, createTestDatabase, testStackEnv } from '@tenantry/testing';
 import { ServiceProcess, freePort } from './service-process';
 
 const run = promisify(execFile);
@@ -28,7 +28,8 @@ export interface PlatformOptions {
  * stack's Kafka, registry, PostgreSQL and Redis. Tests talk to `gatewayUrl` as a client would.
  */
 export class E2ePlatform {
-  readonly contextSecret = randomBytes(32).toString('hex');
+  /** The gateway's key pair: the gateway gets the private key, the services the public one. */
+  readonly contextKeys = contextTokenTestKeys();
   private readonly keySecret = randomBytes(32).toString('hex');
   private readonly databases: TestDatabase[] = [];
   identity!: ServiceProcess;
@@ -61,13 +62,13 @@ export class E2ePlatform {
       KAFKA_BROKERS: env.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: env.schemaRegistryUrl,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      CONTEXT_TOKEN_SECRET: this.contextSecret,
     };
     this.identity = new ServiceProcess(
       'identity',
       'services/identity/src/main.ts',
       {
         ...common,
+        ...this.contextKeys.serviceEnv,
         PORT: String(identityPort),
         IDENTITY_DATABASE_URL: this.identityDb.appUrl,
         IDENTITY_DATABASE_OWNER_URL: this.identityDb.ownerUrl,
@@ -84,6 +85,7 @@ export class E2ePlatform {
       'services/authorization/src/main.ts',
       {
         ...common,
+        ...this.contextKeys.serviceEnv,
         PORT: String(authorizationPort),
         AUTHORIZATION_DATABASE_URL: authorizationDb.appUrl,
         AUTHORIZATION_DATABASE_OWNER_URL: authorizationDb.ownerUrl,
@@ -98,6 +100,7 @@ export class E2ePlatform {
       'services/gateway/src/main.ts',
       {
         ...common,
+        ...this.contextKeys.gatewayEnv,
         PORT: String(gatewayPort),
         METRICS_PORT: String(gatewayMetricsPort),
         HOST: '127.0.0.1',

@@ -161,7 +161,7 @@ describe('revocation through the gateway (real identity, authorization, gateway 
           KAFKA_BROKERS: env.kafkaBrokers.join(','),
           SCHEMA_REGISTRY_URL: env.schemaRegistryUrl,
           REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-          CONTEXT_TOKEN_SECRET: platform.contextSecret,
+          ...platform.contextKeys.gatewayEnv,
           PORT: String(port),
           METRICS_PORT: String(metricsPort),
           HOST: '127.0.0.1',

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createContextTokenKey, signContextToken } from '@tenantry/tenancy';
-import { waitFor } from '@tenantry/testing';
+import { signContextToken } from '@tenantry/tenancy';
+import { contextTokenTestKeys, strangerContextTokenKeys, waitFor } from '@tenantry/testing';
 import { OrderTestService } from './support/order-service';
 import { createOrderHttpApi } from './support/order-http-api';
 
@@ -11,13 +11,13 @@ const quietLogger = { error: () => undefined, warn: () => undefined, info: () =>
 const AUDIENCE = { audience: 'orders-test' };
 
 describe('a service behind the trust boundary', () => {
-  const key = createContextTokenKey(randomUUID() + randomUUID());
+  const { signingKey: key, contextKeys } = contextTokenTestKeys();
   let service: OrderTestService;
   let app: Express;
 
   beforeAll(async () => {
     service = await new OrderTestService().setUp();
-    app = createOrderHttpApi(service, [key], quietLogger);
+    app = createOrderHttpApi(service, contextKeys, quietLogger);
   });
 
   afterAll(async () => {
@@ -41,7 +41,7 @@ describe('a service behind the trust boundary', () => {
   });
 
   it('refuses a token signed with another key, and a forged tenant header beside a real token', async () => {
-    const stranger = createContextTokenKey(randomUUID() + randomUUID());
+    const stranger = strangerContextTokenKeys().signingKey;
     const forged = await signContextToken(contextFor('victim'), stranger, AUDIENCE);
     expect(
       (await request(app).post('/v1/orders').set('x-context-token', forged).send({ totalCents: 1 }))

@@ -1,16 +1,24 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
-import { createContextTokenKey, currentTenantContext, signContextToken } from '@tenantry/tenancy';
-import type { ContextTokenKey, TenantContext } from '@tenantry/tenancy';
+import {
+  currentTenantContext,
+  generateContextTokenKeyPair,
+  signContextToken,
+} from '@tenantry/tenancy';
+import type { ContextTokenSigningKey, TenantContext } from '@tenantry/tenancy';
 import { createHttpApp } from './create-http-app';
 import type { CreateHttpAppOptions } from './create-http-app';
 import type { HttpLogger } from './http-logger';
 import { conflict } from './problem-details';
 import { validateBody, validateQuery } from './validate-request';
 
-const current = createContextTokenKey('c'.repeat(32));
-const previous = createContextTokenKey('p'.repeat(32));
+// The gateway's current and previous key pairs: tokens are signed with the private halves, the
+// app verifies with the public ones.
+const currentPair = generateContextTokenKeyPair();
+const previousPair = generateContextTokenKeyPair();
+const current = currentPair.signingKey;
+const previous = previousPair.signingKey;
 
 const context: TenantContext = {
   tenantId: 'tenant-a',
@@ -31,7 +39,7 @@ function buildApp(overrides: Partial<CreateHttpAppOptions> = {}): Express {
   return createHttpApp({
     serviceName: 'things',
     logger: spyLogger(),
-    contextKeys: [current],
+    contextKeys: [currentPair.verificationKey],
     bodyLimit: '1kb',
     configure: (app) => {
       app.get('/whoami', async (_req, res) => {
@@ -62,7 +70,7 @@ function buildApp(overrides: Partial<CreateHttpAppOptions> = {}): Express {
 
 async function tokenFor(
   ctx: TenantContext = context,
-  key: ContextTokenKey = current,
+  key: ContextTokenSigningKey = current,
 ): Promise<Record<string, string>> {
   return { 'x-context-token': await signContextToken(ctx, key, { audience: 'things' }) };
 }
@@ -125,16 +133,30 @@ describe('createHttpApp: the signed context', () => {
 
   it('accepts a token from a rotated-out key only while that key is listed', async () => {
     const headers = await tokenFor(context, previous);
-    const withPrevious = await request(buildApp({ contextKeys: [current, previous] }))
+    const withPrevious = await request(
+      buildApp({
+        contextKeys: [currentPair.verificationKey, previousPair.verificationKey],
+      }),
+    )
       .get('/whoami')
       .set(headers);
     expect(withPrevious.status).toBe(200);
     expect(withPrevious.body.tenantId).toBe('tenant-a');
 
-    const removed = await request(buildApp({ contextKeys: [current] }))
+    const removed = await request(buildApp({ contextKeys: [currentPair.verificationKey] }))
       .get('/whoami')
       .set(headers);
     expectProblem(removed, 401, 'unauthorized');
+  });
+
+  it('refuses a token signed with any private key but the gateway’s', async () => {
+    const stranger = generateContextTokenKeyPair().signingKey;
+    for (const key of [stranger, { kid: current.kid, privateKey: stranger.privateKey }]) {
+      const res = await request(buildApp())
+        .get('/whoami')
+        .set(await tokenFor(context, key));
+      expectProblem(res, 401, 'unauthorized');
+    }
   });
 
   it('refuses a token issued for another service, or for none', async () => {

@@ -1,18 +1,18 @@
 import request from 'supertest';
 import { createMetrics } from '@tenantry/observability';
-import { createContextTokenKey, signContextToken } from '@tenantry/tenancy';
+import { generateContextTokenKeyPair, signContextToken } from '@tenantry/tenancy';
 import { createHttpApp } from './create-http-app';
 
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined };
 
 describe('http metrics', () => {
   it('counts requests by route pattern, status and tenant class, and serves them at /metrics', async () => {
-    const key = createContextTokenKey('k'.repeat(40));
+    const { signingKey, verificationKey } = generateContextTokenKeyPair();
     const metrics = createMetrics('things');
     const app = createHttpApp({
       serviceName: 'things',
       logger: quiet,
-      contextKeys: [key],
+      contextKeys: [verificationKey],
       metrics,
       configure(app) {
         app.get('/v1/things/:thingId', (_req, res) => {
@@ -22,7 +22,7 @@ describe('http metrics', () => {
     });
     const token = await signContextToken(
       { tenantId: 't1', actor: { type: 'user', id: 'u1' }, requestId: 'r1' },
-      key,
+      signingKey,
       { audience: 'things' },
     );
     await request(app).get('/v1/things/42').set('x-context-token', token).expect(200);

@@ -1,10 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import {
-  InvalidContextTokenKeyError,
-  contextTokenKeyFromEnv,
-  contextTokenKeysFromEnv,
-  createContextTokenKey,
-} from './context-token-key';
+import { createContextTokenSigningKey } from './context-token-key';
+import { generateContextTokenKeyPair } from './context-token-key-pair';
 import {
   CONTEXT_TOKEN_ISSUER,
   CONTEXT_TOKEN_TYPE,
@@ -19,51 +17,140 @@ const context: TenantContext = {
   requestId: 'req-1',
   correlationId: 'corr-1',
 };
-const current = createContextTokenKey('c'.repeat(32));
-const previous = createContextTokenKey('p'.repeat(32));
+const currentPair = generateContextTokenKeyPair();
+const previousPair = generateContextTokenKeyPair();
+/** The gateway's keys: the private half signs, services hold only the public half. */
+const current = currentPair.signingKey;
+const previous = previousPair.signingKey;
+const currentPublic = currentPair.verificationKey;
+const previousPublic = previousPair.verificationKey;
 
 async function expectFailure(promise: Promise<unknown>, reason: string): Promise<void> {
   await expect(promise).rejects.toMatchObject({ name: 'InvalidContextTokenError', reason });
 }
 
+/** A well-formed context token with any header and signing key (what an attacker can build). */
+function forge(
+  header: { alg: string; kid: string; typ?: string },
+  key: KeyObject | Uint8Array,
+  claims: Record<string, unknown> = {},
+  issuer = CONTEXT_TOKEN_ISSUER,
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({
+    tid: 'tenant-b',
+    act: { type: 'user', id: 'mallory' },
+    rid: 'req-1',
+    ...claims,
+  })
+    .setProtectedHeader({ typ: CONTEXT_TOKEN_TYPE, ...header })
+    .setIssuer(issuer)
+    .setJti('req-1')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
+    .sign(key);
+}
+
 describe('context token', () => {
-  it('round-trips the tenant context', async () => {
+  it('round-trips the tenant context, signed ES256 with the key’s thumbprint as kid', async () => {
     const token = await signContextToken(context, current);
-    await expect(verifyContextToken(token, [current])).resolves.toEqual(context);
+    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
+    expect(header).toEqual({ alg: 'ES256', kid: current.kid, typ: CONTEXT_TOKEN_TYPE });
+    await expect(verifyContextToken(token, [currentPublic])).resolves.toEqual(context);
   });
 
   it('leaves out the correlation id when there is none', async () => {
     const { correlationId: _omit, ...withoutCorrelation } = context;
     const token = await signContextToken(withoutCorrelation, current);
-    await expect(verifyContextToken(token, current)).resolves.toEqual(withoutCorrelation);
+    await expect(verifyContextToken(token, currentPublic)).resolves.toEqual(withoutCorrelation);
   });
 
-  it('verifies a token signed with a previous key while that key is still accepted', async () => {
+  it('verifies a token signed with the previous key while its public key is still listed', async () => {
     const token = await signContextToken(context, previous);
-    await expect(verifyContextToken(token, [current, previous])).resolves.toEqual(context);
-    await expectFailure(verifyContextToken(token, [current]), 'unknown_key');
+    await expect(verifyContextToken(token, [currentPublic, previousPublic])).resolves.toEqual(
+      context,
+    );
+    await expectFailure(verifyContextToken(token, [currentPublic]), 'unknown_key');
   });
 
-  it('refuses a token whose signature does not match the key named by its kid', async () => {
-    const impostor = createContextTokenKey('x'.repeat(32), current.kid);
-    const token = await signContextToken(context, impostor);
-    await expectFailure(verifyContextToken(token, [current]), 'bad_signature');
+  it('accepts the new key once services list it, before the gateway switches (rotation)', async () => {
+    // Step 1: services get [previous, next]; the gateway still signs with the previous key.
+    const next = generateContextTokenKeyPair();
+    const during = [previousPublic, next.verificationKey];
+    await expect(
+      verifyContextToken(await signContextToken(context, previous), during),
+    ).resolves.toEqual(context);
+    // Step 2: the gateway signs with the new key; both kinds of token in flight verify.
+    await expect(
+      verifyContextToken(await signContextToken(context, next.signingKey), during),
+    ).resolves.toEqual(context);
+    // Step 3: the previous public key is removed; its tokens stop verifying.
+    await expectFailure(
+      verifyContextToken(await signContextToken(context, previous), [next.verificationKey]),
+      'unknown_key',
+    );
+  });
+
+  it('refuses a token signed by another EC key that claims the gateway key’s kid', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const impostor = await forge({ alg: 'ES256', kid: current.kid }, privateKey);
+    await expectFailure(verifyContextToken(impostor, [currentPublic]), 'bad_signature');
+    // The same through signContextToken with the kid swapped in.
+    const other = createContextTokenSigningKey(privateKey);
+    const swapped = Object.freeze({ kid: current.kid, privateKey: other.privateKey });
+    await expectFailure(
+      verifyContextToken(await signContextToken(context, swapped), [currentPublic]),
+      'bad_signature',
+    );
+  });
+
+  it('refuses a token signed by a key it does not know', async () => {
+    const stranger = generateContextTokenKeyPair();
+    await expectFailure(
+      verifyContextToken(await signContextToken(context, stranger.signingKey), [currentPublic]),
+      'unknown_key',
+    );
+  });
+
+  it('refuses HS256, even keyed with the gateway’s public key (algorithm confusion)', async () => {
+    const publicPem = new TextEncoder().encode(currentPair.publicKeyPem);
+    const hs256 = await forge({ alg: 'HS256', kid: current.kid }, publicPem);
+    await expectFailure(verifyContextToken(hs256, [currentPublic]), 'unsupported_algorithm');
+    const secret = new TextEncoder().encode('c'.repeat(32));
+    await expectFailure(
+      verifyContextToken(await forge({ alg: 'HS256', kid: current.kid }, secret), currentPublic),
+      'unsupported_algorithm',
+    );
+  });
+
+  it('refuses any other asymmetric algorithm, even from a key of the same curve', async () => {
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
+    const es384 = await forge({ alg: 'ES384', kid: current.kid }, p384);
+    await expectFailure(verifyContextToken(es384, [currentPublic]), 'unsupported_algorithm');
+    const ed = generateKeyPairSync('ed25519').privateKey;
+    const eddsa = await forge({ alg: 'EdDSA', kid: current.kid }, ed);
+    await expectFailure(verifyContextToken(eddsa, [currentPublic]), 'unsupported_algorithm');
   });
 
   it('refuses an expired token', async () => {
     jest.useFakeTimers({ now: Date.now() - 120_000, doNotFake: ['nextTick', 'queueMicrotask'] });
     const token = await signContextToken(context, current, { ttlSeconds: 60 });
     jest.useRealTimers();
-    await expectFailure(verifyContextToken(token, [current]), 'expired');
+    await expectFailure(verifyContextToken(token, [currentPublic]), 'expired');
   });
 
   it('checks the audience when the verifier pins one', async () => {
     const token = await signContextToken(context, current, { audience: 'billing' });
-    await expect(verifyContextToken(token, current, { audience: 'billing' })).resolves.toEqual(
-      context,
-    );
+    await expect(
+      verifyContextToken(token, currentPublic, { audience: 'billing' }),
+    ).resolves.toEqual(context);
     await expectFailure(
-      verifyContextToken(token, current, { audience: 'identity' }),
+      verifyContextToken(token, currentPublic, { audience: 'identity' }),
+      'invalid_claims',
+    );
+    const none = await signContextToken(context, current);
+    await expectFailure(
+      verifyContextToken(none, currentPublic, { audience: 'identity' }),
       'invalid_claims',
     );
   });
@@ -73,45 +160,33 @@ describe('context token', () => {
       'base64url',
     );
     const payload = Buffer.from(JSON.stringify({ tid: 'tenant-b' })).toString('base64url');
-    await expect(verifyContextToken(`${header}.${payload}.`, current)).rejects.toThrow(
+    await expect(verifyContextToken(`${header}.${payload}.`, currentPublic)).rejects.toThrow(
       'invalid context token',
     );
-    await expectFailure(verifyContextToken('not-a-token', current), 'malformed');
+    await expectFailure(verifyContextToken('not-a-token', currentPublic), 'malformed');
   });
 
   it('refuses a correctly signed token with the wrong issuer, type or claims', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const sign = (issuer: string, typ: string, claims: Record<string, unknown>): Promise<string> =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256', kid: current.kid, typ })
-        .setIssuer(issuer)
-        .setJti('req-1')
-        .setIssuedAt(now)
-        .setExpirationTime(now + 60)
-        .sign(current.secret);
+    const signed = (claims: Record<string, unknown>, typ = CONTEXT_TOKEN_TYPE, issuer?: string) =>
+      forge({ alg: 'ES256', kid: current.kid, typ }, current.privateKey, claims, issuer);
     const good = { tid: 'tenant-a', act: { type: 'user', id: 'u' }, rid: 'req-1' };
-    await expect(
-      verifyContextToken(await sign(CONTEXT_TOKEN_ISSUER, CONTEXT_TOKEN_TYPE, good), current),
-    ).resolves.toMatchObject({ tenantId: 'tenant-a' });
+    await expect(verifyContextToken(await signed(good), currentPublic)).resolves.toMatchObject({
+      tenantId: 'tenant-a',
+    });
     await expectFailure(
-      verifyContextToken(await sign('identity', CONTEXT_TOKEN_TYPE, good), current),
+      verifyContextToken(await signed(good, CONTEXT_TOKEN_TYPE, 'identity'), currentPublic),
       'invalid_claims',
     );
     await expectFailure(
-      verifyContextToken(await sign(CONTEXT_TOKEN_ISSUER, 'JWT', good), current),
+      verifyContextToken(await signed(good, 'JWT'), currentPublic),
       'invalid_claims',
     );
-    const badActor = { ...good, act: { type: 'root', id: 'u' } };
     await expectFailure(
-      verifyContextToken(await sign(CONTEXT_TOKEN_ISSUER, CONTEXT_TOKEN_TYPE, badActor), current),
+      verifyContextToken(await signed({ ...good, act: { type: 'root', id: 'u' } }), currentPublic),
       'invalid_claims',
     );
-    const otherRequest = { ...good, rid: 'req-2' };
     await expectFailure(
-      verifyContextToken(
-        await sign(CONTEXT_TOKEN_ISSUER, CONTEXT_TOKEN_TYPE, otherRequest),
-        current,
-      ),
+      verifyContextToken(await signed({ ...good, rid: 'req-2' }), currentPublic),
       'invalid_claims',
     );
   });
@@ -124,43 +199,23 @@ describe('context token', () => {
       RangeError,
     );
   });
-});
 
-describe('context token keys', () => {
-  it('refuse secrets shorter than 32 bytes and keep the secret out of JSON', () => {
-    expect(() => createContextTokenKey('short')).toThrow(InvalidContextTokenKeyError);
-    expect(JSON.stringify(current)).toBe(JSON.stringify({ kid: current.kid }));
-  });
-
-  it('derive the same kid from the same secret', () => {
-    expect(createContextTokenKey('c'.repeat(32)).kid).toBe(current.kid);
-    expect(previous.kid).not.toBe(current.kid);
-  });
-
-  it('read the current and previous secrets from the environment', () => {
-    expect(() => contextTokenKeyFromEnv({})).toThrow(/CONTEXT_TOKEN_SECRET is not set/);
-    expect(() => contextTokenKeyFromEnv({ CONTEXT_TOKEN_SECRET: 'too-short' })).toThrow(
-      /CONTEXT_TOKEN_SECRET: .*at least 32 bytes/,
-    );
-    const env = {
-      CONTEXT_TOKEN_SECRET: 'c'.repeat(32),
-      CONTEXT_TOKEN_PREVIOUS_SECRET: 'p'.repeat(32),
-    };
-    expect(contextTokenKeyFromEnv(env).kid).toBe(current.kid);
-    expect(contextTokenKeysFromEnv(env).map((key) => key.kid)).toEqual([current.kid, previous.kid]);
+  it('cannot be signed with the public key a service holds', async () => {
+    const asSigning = { kid: current.kid, privateKey: currentPublic.publicKey };
+    await expect(signContextToken(context, asSigning)).rejects.toThrow();
+    expect(() => createContextTokenSigningKey(currentPublic.publicKey)).toThrow(/private key/);
   });
 });
 
 describe('granted permissions in the context token', () => {
   it('carries the permissions the gateway verified, and nothing when none were', async () => {
-    const key = createContextTokenKey('g'.repeat(40));
     const base = { tenantId: 't1', actor: { type: 'user' as const, id: 'u1' }, requestId: 'r1' };
     const withGrant = await verifyContextToken(
-      await signContextToken({ ...base, grantedPermissions: ['api-keys:read'] }, key),
-      key,
+      await signContextToken({ ...base, grantedPermissions: ['api-keys:read'] }, current),
+      currentPublic,
     );
     expect(withGrant.grantedPermissions).toEqual(['api-keys:read']);
-    const without = await verifyContextToken(await signContextToken(base, key), key);
+    const without = await verifyContextToken(await signContextToken(base, current), currentPublic);
     expect(without.grantedPermissions).toBeUndefined();
   });
 });

@@ -1,19 +1,25 @@
+import type { KeyObject } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTHeaderParameters } from 'jose';
 import { z } from 'zod';
-import type { ContextTokenKey } from './context-token-key';
+import { CONTEXT_TOKEN_ALGORITHM } from './context-token-key';
+import type { ContextTokenKey, ContextTokenSigningKey } from './context-token-key';
 import { isActorType } from './tenant-context';
 import type { ActorType, TenantContext } from './tenant-context';
 
 export const CONTEXT_TOKEN_ISSUER = 'tenantry-gateway';
 /** Explicit JWT type (RFC 8725 §3.11), so no other JWT of ours can pass for a context token. */
 export const CONTEXT_TOKEN_TYPE = 'tenantry-context+jwt';
-const ALGORITHM = 'HS256';
 /** A context token only has to outlive one hop from the gateway; anything longer is a leak risk. */
 export const MAX_CONTEXT_TOKEN_TTL_SECONDS = 300;
 
 export type ContextTokenFailure =
-  'malformed' | 'unknown_key' | 'bad_signature' | 'expired' | 'invalid_claims';
+  | 'malformed'
+  | 'unsupported_algorithm'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'expired'
+  | 'invalid_claims';
 
 export class InvalidContextTokenError extends Error {
   constructor(
@@ -55,10 +61,10 @@ export interface SignContextTokenOptions {
   readonly audience?: string;
 }
 
-/** Issues the token the gateway stamps on every request it forwards. */
+/** Issues the token the gateway stamps on every request it forwards (with its private key). */
 export async function signContextToken(
   context: TenantContext,
-  key: ContextTokenKey,
+  key: ContextTokenSigningKey,
   { ttlSeconds = 60, audience }: SignContextTokenOptions = {},
 ): Promise<string> {
   if (
@@ -85,13 +91,13 @@ export async function signContextToken(
     ...(correlationId === undefined ? {} : { cid: correlationId }),
     ...(grantedPermissions === undefined ? {} : { prm: grantedPermissions }),
   })
-    .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ: CONTEXT_TOKEN_TYPE })
+    .setProtectedHeader({ alg: CONTEXT_TOKEN_ALGORITHM, kid: key.kid, typ: CONTEXT_TOKEN_TYPE })
     .setIssuer(CONTEXT_TOKEN_ISSUER)
     .setJti(requestId)
     .setIssuedAt(now)
     .setExpirationTime(now + ttlSeconds);
   if (audience !== undefined) jwt.setAudience(audience);
-  return jwt.sign(key.secret);
+  return jwt.sign(key.privateKey);
 }
 
 export interface VerifyContextTokenOptions {
@@ -103,6 +109,7 @@ export interface VerifyContextTokenOptions {
 
 function failureOf(error: unknown): ContextTokenFailure {
   if (error instanceof InvalidContextTokenError) return error.reason;
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'unsupported_algorithm';
   if (error instanceof joseErrors.JWTExpired) return 'expired';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return 'invalid_claims';
@@ -110,8 +117,9 @@ function failureOf(error: unknown): ContextTokenFailure {
 }
 
 /**
- * Verifies a context token against the accepted keys (current first, then previous ones during a
- * rotation, chosen by `kid`) and returns the tenant context it carries.
+ * Verifies a context token against the gateway's accepted public keys (current first, then the
+ * previous one during a rotation, chosen by `kid`) and returns the tenant context it carries.
+ * Only ES256 is accepted: an HS256 token "signed" with a public key, or `none`, never gets a key.
  * Throws {@link InvalidContextTokenError} with the reason when it is not acceptable.
  */
 export async function verifyContextToken(
@@ -122,15 +130,19 @@ export async function verifyContextToken(
   const accepted: readonly ContextTokenKey[] = Array.isArray(keys)
     ? keys
     : [keys as ContextTokenKey];
-  const keyFor = (header: JWTHeaderParameters): Uint8Array => {
+  const keyFor = (header: JWTHeaderParameters): KeyObject => {
+    // jose already checked `algorithms`; repeated here so the key is never handed to another alg.
+    if (header.alg !== CONTEXT_TOKEN_ALGORITHM) {
+      throw new InvalidContextTokenError('unsupported_algorithm');
+    }
     const key = accepted.find((candidate) => candidate.kid === header.kid);
     if (!key) throw new InvalidContextTokenError('unknown_key');
-    return key.secret;
+    return key.publicKey;
   };
   try {
     const { payload } = await jwtVerify(token, keyFor, {
       // Pinned: the token's own header must never choose the algorithm (no `none`, no RS/HS mix-up).
-      algorithms: [ALGORITHM],
+      algorithms: [CONTEXT_TOKEN_ALGORITHM],
       issuer: CONTEXT_TOKEN_ISSUER,
       typ: CONTEXT_TOKEN_TYPE,
       audience,

@@ -4,14 +4,23 @@
  */
 export const DEVELOPMENT_SECRET_PREFIX = 'local-stack-only-';
 
+/**
+ * Key ids (RFC 7638 thumbprints) of the key pairs the repository publishes: a PEM has no room for
+ * a prefix, so these are recognised by their fingerprint. The local stack's context-token key
+ * pair (deploy/local/lib/stack-config.mjs, docker-compose.yml).
+ */
+export const DEVELOPMENT_KEY_IDS: ReadonlySet<string> = new Set([
+  'R51vvkv3TyiXWIlPptVaydppqt7hRa16sOj6Bg7kgFE',
+]);
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 export class DevelopmentSecretRefusedError extends Error {
-  constructor(variable: string) {
+  constructor(variable: string, what: 'secret' | 'key' = 'secret') {
     super(
-      `${variable} holds the local stack's published development secret, which anyone can read ` +
+      `${variable} holds the local stack's published development ${what}, which anyone can read ` +
         'in the repository; it is accepted only with NODE_ENV=development or NODE_ENV=test. ' +
-        'Give this deployment its own secret.',
+        `Give this deployment its own ${what}.`,
     );
     this.name = 'DevelopmentSecretRefusedError';
   }
@@ -26,5 +35,12 @@ export function isDevelopmentEnvironment(env: Env): boolean {
 export function refuseDevelopmentSecret(variable: string, value: string, env: Env): void {
   if (value.startsWith(DEVELOPMENT_SECRET_PREFIX) && !isDevelopmentEnvironment(env)) {
     throw new DevelopmentSecretRefusedError(variable);
+  }
+}
+
+/** Throws when `keyId` names a published development key and the process is not in development. */
+export function refuseDevelopmentKey(variable: string, keyId: string, env: Env): void {
+  if (DEVELOPMENT_KEY_IDS.has(keyId) && !isDevelopmentEnvironment(env)) {
+    throw new DevelopmentSecretRefusedError(variable, 'key');
   }
 }

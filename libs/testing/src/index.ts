@@ -3,3 +3,4 @@ export * from './wait-for';
 export * from './stack-env';
 export * from './private-kafka';
 export * from './private-registry';
+export * from './context-token-test-keys';

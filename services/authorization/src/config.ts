@@ -46,6 +46,7 @@ export interface AuthorizationConfig {
   readonly databasePoolSize: number;
   readonly kafkaBrokers: readonly string[];
   readonly schemaRegistryUrl: string;
+  /** The gateway's public keys (`CONTEXT_TOKEN_PUBLIC_KEYS`): current, then previous. */
   readonly contextKeys: readonly ContextTokenKey[];
   readonly enforcerCacheSize: number;
   readonly enforcerTtlMs: number;

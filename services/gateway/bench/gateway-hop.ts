@@ -12,7 +12,7 @@
  * BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_WORKERS (2: autocannon's worker threads).
  */
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -21,6 +21,7 @@ import type { Result } from 'autocannon';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { startHttpServer } from '@tenantry/http';
 import { createLogger } from '@tenantry/observability';
+import { generateContextTokenKeyPair } from '@tenantry/tenancy';
 import { createTestDatabase, testStackEnv } from '@tenantry/testing';
 import { loadGatewayConfig } from '../src/config';
 import { createGatewayService } from '../src/gateway-service';
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
       KAFKA_BROKERS: env.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: env.schemaRegistryUrl,
       REDIS_URL: process.env.REDIS_URL ?? `redis://${LOOPBACK}:6379`,
-      CONTEXT_TOKEN_SECRET: randomBytes(32).toString('hex'),
+      CONTEXT_TOKEN_PRIVATE_KEY: generateContextTokenKeyPair().privateKeyPem,
       IDENTITY_URL: upstream.url,
       // The bench measures the hop, not the limiter refusing it.
       RATE_LIMIT_RPS: '1000000',

@@ -1,23 +1,23 @@
-import { DevelopmentSecretRefusedError } from '@tenantry/tenancy';
+import { generateContextTokenKeyPair } from '@tenantry/tenancy';
 import { loadGatewayConfig } from './config';
 
-const secret = 'g'.repeat(40);
+const pair = generateContextTokenKeyPair();
+const env = { CONTEXT_TOKEN_PRIVATE_KEY: pair.privateKeyPem };
 
 describe('gateway configuration', () => {
   it('listens on loopback and serves metrics on a port of their own by default', () => {
-    const config = loadGatewayConfig({ CONTEXT_TOKEN_SECRET: secret });
+    const config = loadGatewayConfig(env);
     expect(config.host).toBe('127.0.0.1');
     expect(config.metricsPort).toBe(9464);
     expect(config.metricsPort).not.toBe(config.port);
   });
 
-  it('refuses to start with the local stack’s published secret outside development', () => {
-    const published = 'local-stack-only-context-token-secret-0123456789abcdef';
-    expect(() => loadGatewayConfig({ CONTEXT_TOKEN_SECRET: published })).toThrow(
-      DevelopmentSecretRefusedError,
+  it('signs with the private key it is given, named by its thumbprint', () => {
+    expect(loadGatewayConfig(env).contextTokenKey.kid).toBe(pair.kid);
+    expect(() => loadGatewayConfig({})).toThrow(/CONTEXT_TOKEN_PRIVATE_KEY is not set/);
+    // A public key cannot sign: the gateway must be given the private half.
+    expect(() => loadGatewayConfig({ CONTEXT_TOKEN_PRIVATE_KEY: pair.publicKeyPem })).toThrow(
+      /CONTEXT_TOKEN_PRIVATE_KEY/,
     );
-    expect(
-      loadGatewayConfig({ CONTEXT_TOKEN_SECRET: published, NODE_ENV: 'development' }).host,
-    ).toBe('127.0.0.1');
   });
 });

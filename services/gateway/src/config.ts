@@ -2,8 +2,8 @@ import { kafkaBrokersFromEnv } from '@tenantry/events';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { contextTokenKeyFromEnv, contextTokenKeysFromEnv } from '@tenantry/tenancy';
-import type { ContextTokenKey } from '@tenantry/tenancy';
+import { contextTokenSigningKeyFromEnv } from '@tenantry/tenancy';
+import type { ContextTokenSigningKey } from '@tenantry/tenancy';
 import { DEFAULT_ROUTE_TABLE, parseRouteTable } from './proxy/route-table';
 import type { RouteTable } from './proxy/route-table';
 
@@ -23,10 +23,11 @@ export interface GatewayConfig {
   readonly kafkaBrokers: readonly string[];
   readonly schemaRegistryUrl: string;
   readonly redisUrl: string;
-  /** Signs the context token stamped on every forwarded request. */
-  readonly contextTokenKey: ContextTokenKey;
-  /** Current and previous keys (verifies nothing today; kept for symmetry with services). */
-  readonly contextTokenKeys: readonly ContextTokenKey[];
+  /**
+   * The gateway's private key (`CONTEXT_TOKEN_PRIVATE_KEY`): signs the context token stamped on
+   * every forwarded request. Only the gateway has it; services hold its public key.
+   */
+  readonly contextTokenKey: ContextTokenSigningKey;
   readonly identityIssuer: string;
   readonly accessTokenAudience: string;
   /** Base URL of each service that owns routes, by service name (`identity` -> IDENTITY_URL). */
@@ -175,8 +176,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     kafkaBrokers: kafkaBrokersFromEnv({ KAFKA_BROKERS: e.KAFKA_BROKERS }),
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
     redisUrl: e.REDIS_URL,
-    contextTokenKey: contextTokenKeyFromEnv(env),
-    contextTokenKeys: contextTokenKeysFromEnv(env),
+    contextTokenKey: contextTokenSigningKeyFromEnv(env),
     identityIssuer: e.IDENTITY_ISSUER,
     accessTokenAudience: e.ACCESS_TOKEN_AUDIENCE,
     serviceUrls,

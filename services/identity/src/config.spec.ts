@@ -1,8 +1,8 @@
-import { DevelopmentSecretRefusedError } from '@tenantry/tenancy';
+import { DevelopmentSecretRefusedError, generateContextTokenKeyPair } from '@tenantry/tenancy';
 import { loadConfig } from './config';
 
 const own = {
-  CONTEXT_TOKEN_SECRET: 'c'.repeat(40),
+  CONTEXT_TOKEN_PUBLIC_KEYS: generateContextTokenKeyPair().publicKeyPem,
   IDENTITY_KEY_ENCRYPTION_SECRET: 'k'.repeat(40),
 };
 

@@ -52,6 +52,7 @@ export interface IdentityConfig {
   readonly schemaRegistryUrl: string;
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
+  /** The gateway's public keys (`CONTEXT_TOKEN_PUBLIC_KEYS`): current, then previous. */
   readonly contextKeys: readonly ContextTokenKey[];
   readonly issuer: string;
   readonly keyEncryptionSecret: string;

@@ -3,11 +3,11 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import type { BuiltInRole } from '@tenantry/contracts';
 import { withTenant } from '@tenantry/db';
-import type { Actor, ContextTokenKey } from '@tenantry/tenancy';
-import { createContextTokenKey, signContextToken } from '@tenantry/tenancy';
+import type { Actor } from '@tenantry/tenancy';
+import { signContextToken } from '@tenantry/tenancy';
 import { createLogger } from '@tenantry/observability';
 import type { TestDatabase } from '@tenantry/testing';
-import { createTestDatabase, testStackEnv, waitFor } from '@tenantry/testing';
+import { contextTokenTestKeys, createTestDatabase, testStackEnv, waitFor } from '@tenantry/testing';
 import type { AuthorizationServiceHandle } from '../../src/authorization-service';
 import { startAuthorizationService } from '../../src/authorization-service';
 import type { AuthorizationConfig } from '../../src/config';
@@ -30,7 +30,8 @@ export interface TestTenant {
  */
 export class AuthorizationTestBed {
   readonly env = testStackEnv();
-  readonly key: ContextTokenKey = createContextTokenKey(randomBytes(32).toString('hex'));
+  /** The gateway's key pair: requests are signed with the private key, the service gets the public one. */
+  readonly keys = contextTokenTestKeys();
   readonly groupPrefix = `authz-test-${randomBytes(4).toString('hex')}`;
   readonly identity = new IdentityTestProducer();
   readonly instances: AuthorizationServiceHandle[] = [];
@@ -60,7 +61,7 @@ export class AuthorizationTestBed {
       databasePoolSize: 5,
       kafkaBrokers: this.env.kafkaBrokers,
       schemaRegistryUrl: this.env.schemaRegistryUrl,
-      contextKeys: [this.key],
+      contextKeys: this.keys.contextKeys,
       enforcerCacheSize: 100,
       enforcerTtlMs: 10 * 60_000,
       policyPollMs: 1000,
@@ -98,7 +99,7 @@ export class AuthorizationTestBed {
   ): Promise<Response> {
     const token = await signContextToken(
       { tenantId, actor, requestId: `req-${randomUUID()}` },
-      this.key,
+      this.keys.signingKey,
       { audience: 'authorization' },
     );
     const pending = request(instance.app)[method](path).set('x-context-token', token);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { INTERNAL_AUTHZ_CHECK_PATH } from '@tenantry/contracts';
 import type { AuthzCheckSubjectType, InternalAuthzCheckRequest } from '@tenantry/contracts';
 import { CONTEXT_HEADERS, signContextToken } from '@tenantry/tenancy';
-import type { ContextTokenKey, TenantContext } from '@tenantry/tenancy';
+import type { ContextTokenSigningKey, TenantContext } from '@tenantry/tenancy';
 import { GATEWAY_SERVICE_ACTOR, PLATFORM_TENANT_ID } from './identity-client';
 
 /** Authorization could not give a decision (down, slow, 5xx, nonsense): the caller refuses. */
@@ -16,7 +16,7 @@ export class AuthorizationUnavailableError extends Error {
 
 export interface AuthorizationClientOptions {
   readonly baseUrl: string;
-  readonly contextTokenKey: ContextTokenKey;
+  readonly contextTokenKey: ContextTokenSigningKey;
   readonly timeoutMs: number;
 }
 

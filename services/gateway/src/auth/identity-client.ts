@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CONTEXT_HEADERS, signContextToken } from '@tenantry/tenancy';
-import type { ContextTokenKey, TenantContext } from '@tenantry/tenancy';
+import type { ContextTokenSigningKey, TenantContext } from '@tenantry/tenancy';
 
 /** The gateway speaking for itself (not for a tenant) to identity's internal routes. */
 export const PLATFORM_TENANT_ID = 'platform';
@@ -20,7 +20,7 @@ export interface IdentityResponse {
 
 export interface IdentityClientOptions {
   readonly baseUrl: string;
-  readonly contextTokenKey: ContextTokenKey;
+  readonly contextTokenKey: ContextTokenSigningKey;
   readonly timeoutMs: number;
 }
 

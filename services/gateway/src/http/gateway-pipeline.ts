@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { HttpProblem, badRequest, requestIdOf, tooManyRequests } from '@tenantry/http';
 import { signContextToken } from '@tenantry/tenancy';
-import type { ContextTokenKey, TenantContext } from '@tenantry/tenancy';
+import type { ContextTokenSigningKey, TenantContext } from '@tenantry/tenancy';
 import type { AuthenticatedActor } from '../auth/authenticated-actor';
 import { IdentityUnavailableError, PLATFORM_TENANT_ID } from '../auth/identity-client';
 import type { PermissionCheck } from '../auth/permission-check';
@@ -33,7 +33,7 @@ export interface GatewayPipelineOptions {
   readonly authFailureLimiter?: AuthFailureLimiter;
   /** Coarse route permissions (authorization service); skipped only when enforcement is off. */
   readonly checkPermission?: PermissionCheck;
-  readonly contextTokenKey: ContextTokenKey;
+  readonly contextTokenKey: ContextTokenSigningKey;
   readonly proxy: UpstreamProxy;
   readonly usage: UsageRecorder;
   readonly metrics: GatewayMetrics;

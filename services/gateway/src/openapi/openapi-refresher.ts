@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { CONTEXT_HEADERS, signContextToken } from '@tenantry/tenancy';
-import type { ContextTokenKey } from '@tenantry/tenancy';
+import type { ContextTokenSigningKey } from '@tenantry/tenancy';
 import { GATEWAY_SERVICE_ACTOR, PLATFORM_TENANT_ID } from '../auth/identity-client';
 import type { OpenApiCatalog } from './openapi-catalog';
 
 export interface OpenApiRefresherOptions {
   readonly catalog: OpenApiCatalog;
   readonly serviceUrls: Readonly<Record<string, string>>;
-  readonly contextTokenKey: ContextTokenKey;
+  readonly contextTokenKey: ContextTokenSigningKey;
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly log: { warn(message: string, meta?: Record<string, unknown>): void };

@@ -1,11 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import request from 'node:http';
 import { startHttpServer } from '@tenantry/http';
 import type { HttpServerHandle } from '@tenantry/http';
 import { createLogger } from '@tenantry/observability';
-import { createContextTokenKey } from '@tenantry/tenancy';
 import type { ContextTokenKey } from '@tenantry/tenancy';
-import { createTestDatabase, testStackEnv } from '@tenantry/testing';
+import { contextTokenTestKeys, createTestDatabase, testStackEnv } from '@tenantry/testing';
 import type { TestDatabase } from '@tenantry/testing';
 import { loadGatewayConfig } from '../../src/config';
 import type { GatewayConfig } from '../../src/config';
@@ -19,8 +18,9 @@ import { FakeIdentity } from './fake-identity';
  * identity upstream.
  */
 export class GatewayHarness {
-  readonly secret = randomBytes(32).toString('hex');
-  readonly contextKey: ContextTokenKey = createContextTokenKey(this.secret);
+  /** The gateway signs with the private key; the fake upstreams verify with the public one. */
+  readonly contextKeys = contextTokenTestKeys();
+  readonly contextKey: ContextTokenKey = this.contextKeys.pair.verificationKey;
   readonly identity = new FakeIdentity(this.contextKey);
   readonly env = testStackEnv();
   db!: TestDatabase;
@@ -43,7 +43,7 @@ export class GatewayHarness {
       KAFKA_BROKERS: this.env.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: this.env.schemaRegistryUrl,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      CONTEXT_TOKEN_SECRET: this.secret,
+      ...this.contextKeys.gatewayEnv,
       IDENTITY_URL: this.identity.url,
       // These suites test the other steps; gateway-permissions.int.spec.ts turns checks on.
       AUTHZ_ENFORCEMENT: 'off',

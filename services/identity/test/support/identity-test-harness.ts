@@ -5,9 +5,9 @@ import type TestAgent from 'supertest/lib/agent';
 import { EventCodec } from '@tenantry/events';
 import { createLogger } from '@tenantry/observability';
 import type { Actor } from '@tenantry/tenancy';
-import { createContextTokenKey, signContextToken } from '@tenantry/tenancy';
+import { signContextToken } from '@tenantry/tenancy';
 import type { TestDatabase } from '@tenantry/testing';
-import { createTestDatabase, testStackEnv } from '@tenantry/testing';
+import { contextTokenTestKeys, createTestDatabase, testStackEnv } from '@tenantry/testing';
 import { createOperator } from '../../src/application/operators/create-operator';
 import { loadConfig } from '../../src/config';
 import type { IdentityService } from '../../src/identity-service';
@@ -31,12 +31,12 @@ export interface OutboxRow {
 
 /**
  * The identity service in-process against a fresh database, called the way the gateway calls
- * it: supertest requests carrying a context token signed with the shared secret.
+ * it: supertest requests carrying a context token signed with the (test) gateway's private key.
  */
 export class IdentityTestHarness {
   readonly env = testStackEnv();
-  readonly contextSecret = randomBytes(32).toString('hex');
-  readonly contextKey = createContextTokenKey(this.contextSecret);
+  /** The gateway's key pair: the harness signs with the private key, identity gets the public one. */
+  readonly contextKeys = contextTokenTestKeys();
   readonly codec = new EventCodec(this.env.schemaRegistryUrl);
   db!: TestDatabase;
   service!: IdentityService;
@@ -51,7 +51,7 @@ export class IdentityTestHarness {
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       // A key prefix of this run's own, so counters never leak between tests.
       IDENTITY_REDIS_KEY_PREFIX: `identity-test-${randomBytes(6).toString('hex')}`,
-      CONTEXT_TOKEN_SECRET: this.contextSecret,
+      ...this.contextKeys.serviceEnv,
       IDENTITY_KEY_ENCRYPTION_SECRET: randomBytes(32).toString('hex'),
       SIGNING_KEY_PUBLISH_LEAD_SECONDS: '0',
       // Cheaper hashing keeps the suite fast; production uses the OWASP default.
@@ -76,9 +76,13 @@ export class IdentityTestHarness {
 
   /** A context token as the gateway would sign it. */
   async contextToken(tenantId: string, actor: Actor): Promise<string> {
-    return signContextToken({ tenantId, actor, requestId: randomUUID() }, this.contextKey, {
-      audience: 'identity',
-    });
+    return signContextToken(
+      { tenantId, actor, requestId: randomUUID() },
+      this.contextKeys.signingKey,
+      {
+        audience: 'identity',
+      },
+    );
   }
 
   /** Sends `test` with a signed context for `actor` in `tenantId`. */
