@@ -6,3 +6,4 @@ export * from './gateway/gateway-events';
 export * from './authorization/authorization-events';
 export * from './authorization/permission-catalogue';
 export * from './authorization/authorization-check-api';
+export * from './billing/billing-events';

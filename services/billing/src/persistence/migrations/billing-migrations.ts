@@ -1,0 +1,9 @@
+import { EventTables1764230400000, OutboxSetAside1796238000000 } from '@tenantry/events';
+import { BillingSchema1797000000000 } from './billing-schema.migration';
+
+/** Every migration of the billing database, in order. */
+export const BILLING_MIGRATIONS = [
+  EventTables1764230400000,
+  OutboxSetAside1796238000000,
+  BillingSchema1797000000000,
+];
