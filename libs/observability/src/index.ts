@@ -7,6 +7,7 @@ export {
 } from './start-telemetry';
 export { TenantSpanProcessor } from './tenant-span-processor';
 export { TENANT_SPAN_ATTRIBUTES } from './tenant-span-attributes';
+export * from './server-span-route';
 export { tagActiveSpanWithTenant } from './tag-active-span-with-tenant';
 export { createLogger, type CreateLoggerOptions } from './create-logger';
 export { serializeError, type SerializedError } from './serialize-error';

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { runWithTenantContext } from '@tenantry/tenancy';
-import { startTelemetry, type TelemetryHandle } from './start-telemetry';
+import { isProbePath, startTelemetry, type TelemetryHandle } from './start-telemetry';
 
 describe('startTelemetry', () => {
   let telemetry: TelemetryHandle | undefined;
@@ -122,3 +122,20 @@ function closedPort(): Promise<number> {
     });
   });
 }
+
+describe('isProbePath', () => {
+  it('names liveness, readiness and metrics paths, with or without a query', () => {
+    expect(['/healthz', '/readyz', '/metrics', '/readyz?verbose=1'].map(isProbePath)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['/v1/signup', '/healthzz', '/metrics/x', undefined].map(isProbePath)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+});

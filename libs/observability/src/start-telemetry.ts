@@ -150,11 +150,14 @@ export function startTelemetry(options: StartTelemetryOptions): TelemetryHandle 
 
   const instrumentations = [
     new HttpInstrumentation({
-      // Prometheus scrapes every few seconds; tracing them only buries real requests.
-      ignoreIncomingRequestHook: (request) => request.url?.startsWith('/metrics') ?? false,
+      // Probes and scrapes arrive every few seconds; traced, they bury the real requests.
+      ignoreIncomingRequestHook: (request) => isProbePath(request.url),
+      // A call made outside any request or event (a document refresh on a timer) is not one.
+      requireParentforOutgoingSpans: true,
     }),
     new ExpressInstrumentation(),
-    new PgInstrumentation(),
+    // Polls (the relay's, the janitors', readiness' SELECT 1) would each be a one-span trace.
+    new PgInstrumentation({ requireParentSpan: true }),
     new KafkaJsInstrumentation(),
   ];
   // Instrumentations enable themselves (hooking `require`) when constructed; pointing them at our
@@ -188,6 +191,15 @@ export function startTelemetry(options: StartTelemetryOptions): TelemetryHandle 
   };
   active = handle;
   return handle;
+}
+
+const PROBE_PATHS = ['/healthz', '/readyz', '/metrics'];
+
+/** Liveness, readiness and metrics paths, with or without a query string. */
+export function isProbePath(url: string | undefined): boolean {
+  if (!url) return false;
+  const path = url.split('?', 1)[0];
+  return PROBE_PATHS.includes(path ?? '');
 }
 
 function chooseExporter(options: StartTelemetryOptions): TelemetryExporter {
