@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { HttpProblem, badRequest, requestIdOf, tooManyRequests } from '@tenantry/http';
+import { nameServerSpanByRoute } from '@tenantry/observability';
 import { signContextToken } from '@tenantry/tenancy';
 import type { ContextTokenSigningKey, TenantContext } from '@tenantry/tenancy';
 import type { AuthenticatedActor } from '../auth/authenticated-actor';
@@ -100,6 +101,7 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
     const route =
       operation?.route ??
       (req.path === resolved.entry.prefix ? resolved.entry.prefix : `${resolved.entry.prefix}/*`);
+    nameServerSpanByRoute(route);
     let principal: AuthenticatedActor | undefined;
 
     res.once('close', () => {
