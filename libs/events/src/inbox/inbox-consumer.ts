@@ -1,3 +1,4 @@
+import type { Attributes, Context } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -13,6 +14,8 @@ import type { EventsLogger } from '../kafka/events-logger';
 import { silentLogger } from '../kafka/events-logger';
 import { contextFromCarrier } from '../outbox/trace-carrier';
 import { isTransientFailure } from '../faults/failure-classifier';
+import { claimInboxRows } from './inbox-claim';
+import { tenantRounds } from './tenant-rounds';
 import { sendToDeadLetterTopic } from './dead-letter';
 import type { InboxFaultMetrics } from './inbox-fault-metrics';
 import { inboxFaultMetrics } from './inbox-fault-metrics';
@@ -20,6 +23,15 @@ import type { OutageBackoff, RetryPolicy } from './retry-policy';
 import { DEFAULT_OUTAGE_BACKOFF, DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy';
 
 export type EventHandler<T> = (event: EventEnvelope<T>, tx: TenantTransaction) => Promise<void>;
+
+/**
+ * Applies consecutive events of one type and one tenant together (for example with one multi-row
+ * statement), in the transaction that records them in the inbox. Events come in partition order.
+ */
+export type EventBatchHandler<T> = (
+  events: readonly EventEnvelope<T>[],
+  tx: TenantTransaction,
+) => Promise<void>;
 
 /** What happened to one message (failed attempts that are retried are counted as `failed`). */
 export type InboxOutcome = Exclude<MetricsInboxOutcome, 'failed'>;
@@ -50,14 +62,23 @@ export interface InboxConsumerOptions {
   readonly metrics?: PlatformMetrics;
 }
 
-interface Registration {
-  readonly definition: EventDefinition<unknown>;
-  readonly handler: EventHandler<unknown>;
-}
+type Registration =
+  | {
+      readonly kind: 'each';
+      readonly definition: EventDefinition<unknown>;
+      readonly handler: EventHandler<unknown>;
+    }
+  | {
+      readonly kind: 'batch';
+      readonly definition: EventDefinition<unknown>;
+      readonly handler: EventBatchHandler<unknown>;
+    };
 
 interface ReadyEvent {
   readonly kind: 'ready';
   readonly message: KafkaMessage;
+  /** Position in its kafkajs batch. */
+  readonly index: number;
   readonly metadata: EventMetadata;
   readonly registration: Registration;
   readonly envelope: EventEnvelope<unknown>;
@@ -102,10 +123,6 @@ function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
 
-function minOffset(offsets: readonly string[]): string {
-  return offsets.reduce((a, b) => (BigInt(b) < BigInt(a) ? b : a));
-}
-
 class ConsumerStoppingError extends Error {
   constructor() {
     super('consumer is stopping; the event will be redelivered');
@@ -114,6 +131,36 @@ class ConsumerStoppingError extends Error {
 }
 
 const tracer = trace.getTracer('@tenantry/events');
+
+/** Batches carry many traces: each event's parent is the publisher's span from its headers. */
+function producerContext(metadata: EventMetadata): Context {
+  return contextFromCarrier(
+    { traceparent: metadata.traceparent, tracestate: metadata.tracestate },
+    context.active(),
+  );
+}
+
+function readyEvent(
+  message: KafkaMessage,
+  index: number,
+  metadata: EventMetadata,
+  registration: Registration,
+  data: unknown,
+): ReadyEvent {
+  return { kind: 'ready', message, index, metadata, registration, envelope: { ...metadata, data } };
+}
+
+function decodeFailure(metadata: EventMetadata, error: unknown): Prepared {
+  // An unreachable registry is not the event's fault: never dead-letter it for that.
+  if (isTransientFailure(error)) return { kind: 'transient', error: error as Error };
+  return {
+    kind: 'poison',
+    metadata,
+    error: new PoisonEventError(`payload cannot be decoded: ${(error as Error).message}`, {
+      cause: error,
+    }),
+  };
+}
 
 /**
  * The only way to consume events. Each event runs inside its tenant and actor context, in one
@@ -154,14 +201,35 @@ export class InboxConsumer {
 
   /** Registers the handler of one event type (before `start`). */
   on<T>(definition: EventDefinition<T>, handler: EventHandler<T>): this {
-    if (this.consumer) throw new Error('register handlers before starting the consumer');
-    if (this.registrations.has(definition.type)) {
-      throw new Error(`${definition.type} already has a handler in ${this.options.name}`);
-    }
-    this.registrations.set(definition.type, {
+    return this.register({
+      kind: 'each',
       definition: definition as EventDefinition<unknown>,
       handler: handler as EventHandler<unknown>,
     });
+  }
+
+  /**
+   * Registers a handler that gets many events of one type at once (before `start`): the run of
+   * consecutive fresh events of that type in a tenant group, or a single event when the group
+   * fell back to one event per transaction. It runs in its tenant's context with this consumer
+   * as the (service) actor; each envelope carries its own actor and ids, and each event still
+   * gets its own consumer span, a child of its producer's.
+   */
+  onBatch<T>(definition: EventDefinition<T>, handler: EventBatchHandler<T>): this {
+    return this.register({
+      kind: 'batch',
+      definition: definition as EventDefinition<unknown>,
+      handler: handler as EventBatchHandler<unknown>,
+    });
+  }
+
+  private register(registration: Registration): this {
+    if (this.consumer) throw new Error('register handlers before starting the consumer');
+    const { type } = registration.definition;
+    if (this.registrations.has(type)) {
+      throw new Error(`${type} already has a handler in ${this.options.name}`);
+    }
+    this.registrations.set(type, registration);
     return this;
   }
 
@@ -224,36 +292,92 @@ export class InboxConsumer {
   }
 
   /**
-   * A fetched batch of one partition, in order, in chunks: each chunk's events are grouped by
-   * tenant and each group is handled in one transaction; offsets are resolved after the chunk.
+   * A fetched batch of one partition: its events are grouped by tenant and the groups run in
+   * rounds (tenant-rounds.ts), one transaction each, so one tenant's burst holds another tenant's
+   * events back by at most one group. After each group the offset moves to the last event before
+   * which everything is settled; a transient failure pauses the partition at the first unsettled
+   * event.
    */
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    const size = this.options.maxEventsPerTransaction ?? 100;
-    for (let start = 0; start < batch.messages.length; start += size) {
-      if (!payload.isRunning() || payload.isStale()) return;
-      const chunk = batch.messages.slice(start, start + size);
-      const paused = await this.handleChunk(batch.topic, batch.partition, chunk, payload.heartbeat);
-      if (paused) {
-        // Commit what came before the failed event, never the event itself.
-        const first = chunk[0];
-        if (first && BigInt(paused.offset) > BigInt(first.offset)) {
-          payload.resolveOffset(String(BigInt(paused.offset) - 1n));
-        }
-        await payload.commitOffsetsIfNecessary();
-        // Returning with the failed event unresolved makes the next fetch start from it.
-        await this.backOff(batch.topic, batch.partition, paused, payload);
+    const { topic, partition, messages } = payload.batch;
+    if (!payload.isRunning() || payload.isStale()) return;
+    const key = partitionKey(topic, partition);
+    const alreadySettled = this.settledAhead.get(key);
+    const settled = new Uint8Array(messages.length);
+    const ready: ReadyEvent[] = [];
+    let stoppedAt: ChunkPause | undefined;
+    for (let index = 0; index < messages.length; index += 1) {
+      const message = messages[index] as KafkaMessage;
+      if (alreadySettled?.has(message.offset)) {
+        settled[index] = 1;
+        continue;
+      }
+      const preparing = this.prepare(message, index);
+      // Only a decoder cache miss (the registry is asked) needs an await.
+      const prepared = preparing instanceof Promise ? await preparing : preparing;
+      if (prepared.kind === 'transient') {
+        // The registry is down: the events before this one go through, this one waits.
+        stoppedAt = { offset: message.offset, error: prepared.error };
+        break;
+      } else if (prepared.kind === 'ignored') {
+        this.record('ignored', prepared.metadata);
+        settled[index] = 1;
+      } else if (prepared.kind === 'poison') {
+        await this.deadLetter(topic, partition, message, prepared.error, 1, prepared.metadata);
+        settled[index] = 1;
+      } else {
+        ready.push(prepared);
+      }
+    }
+
+    let frontier = 0;
+    let resolved = 0;
+    /** Resolves the offset up to the first unsettled event; true when it moved. */
+    const advance = (): boolean => {
+      while (frontier < messages.length && settled[frontier] === 1) frontier += 1;
+      if (frontier === resolved) return false;
+      resolved = frontier;
+      const offset = (messages[frontier - 1] as KafkaMessage).offset;
+      payload.resolveOffset(offset);
+      this.forgetSettled(topic, partition, offset);
+      return true;
+    };
+    /** Settled events past the frontier: skipped when the partition is fetched again. */
+    const rememberAhead = (): void => {
+      const ahead = this.settledAhead.get(key) ?? new Set<string>();
+      for (let index = frontier + 1; index < messages.length; index += 1) {
+        if (settled[index] === 1) ahead.add((messages[index] as KafkaMessage).offset);
+      }
+      if (ahead.size > 0) this.settledAhead.set(key, ahead);
+    };
+    const pause = async (error: Error): Promise<void> => {
+      advance();
+      rememberAhead();
+      await payload.commitOffsetsIfNecessary();
+      const offset = (messages[frontier] as KafkaMessage).offset;
+      // Returning with the failed event unresolved makes the next fetch start from it.
+      await this.backOff(topic, partition, { offset, error }, payload);
+    };
+
+    const groupSize = this.options.maxEventsPerTransaction ?? 100;
+    for (const group of tenantRounds(ready, (event) => event.metadata.tenantid, groupSize)) {
+      if (!payload.isRunning() || payload.isStale()) {
+        advance();
+        rememberAhead();
         return;
       }
-      const last = chunk[chunk.length - 1];
-      if (last) {
-        payload.resolveOffset(last.offset);
-        this.forgetSettled(batch.topic, batch.partition, last.offset);
+      const failure = await this.handleGroup(topic, partition, group, payload.heartbeat, (event) => {
+        settled[event.index] = 1;
+      });
+      if (failure) return pause(failure);
+      if (advance()) {
+        await payload.commitOffsetsIfNecessary();
+        this.partitionRecovered(topic, partition);
       }
-      await payload.commitOffsetsIfNecessary();
       await payload.heartbeat();
-      this.partitionRecovered(batch.topic, batch.partition);
     }
+    if (stoppedAt) return pause(stoppedAt.error);
+    if (advance()) this.partitionRecovered(topic, partition);
   }
 
   /**
@@ -332,89 +456,65 @@ export class InboxConsumer {
     if (settled.size === 0) this.settledAhead.delete(key);
   }
 
-  private async handleChunk(
+  /**
+   * One tenant group in one transaction; if that fails for another reason than a dependency
+   * being down, each event alone, with retries and the DLQ for the one that keeps failing.
+   * Returns the transient failure that stopped it, if any (the events before it are settled).
+   */
+  private async handleGroup(
     topic: string,
     partition: number,
-    messages: KafkaMessage[],
+    group: readonly ReadyEvent[],
     heartbeat: () => Promise<void>,
-  ): Promise<ChunkPause | undefined> {
-    const key = partitionKey(topic, partition);
-    const alreadySettled = this.settledAhead.get(key);
-    const settled: string[] = [];
-    const byTenant = new Map<string, ReadyEvent[]>();
-    let stoppedAt: ChunkPause | undefined;
-    for (const message of messages) {
-      if (alreadySettled?.has(message.offset)) continue;
-      const prepared = await this.prepare(message);
-      if (prepared.kind === 'transient') {
-        // The registry is down: the events before this one go through, this one waits.
-        stoppedAt = { offset: message.offset, error: prepared.error };
-        break;
-      } else if (prepared.kind === 'ignored') {
-        this.record('ignored', prepared.metadata);
-        settled.push(message.offset);
-      } else if (prepared.kind === 'poison') {
-        await this.deadLetter(topic, partition, message, prepared.error, 1, prepared.metadata);
-        settled.push(message.offset);
-      } else {
-        const group = byTenant.get(prepared.metadata.tenantid) ?? [];
-        group.push(prepared);
-        byTenant.set(prepared.metadata.tenantid, group);
-      }
+    settle: (event: ReadyEvent) => void,
+  ): Promise<Error | undefined> {
+    try {
+      const outcomes = await this.processGroup(group);
+      group.forEach((event, i) => {
+        this.record(outcomes[i] ?? 'processed', event.metadata);
+        settle(event);
+      });
+      return undefined;
+    } catch (error) {
+      // The database (or another dependency) is down: no point trying each event alone.
+      if (isTransientFailure(error)) return error as Error;
     }
-    const groups = [...byTenant.values()];
-    const pauseAt = (pending: readonly ReadyEvent[], error: Error): ChunkPause => {
-      const offsets = pending.map((event) => event.message.offset);
-      if (stoppedAt) offsets.push(stoppedAt.offset);
-      const offset = minOffset(offsets);
-      const ahead = this.settledAhead.get(key) ?? new Set<string>();
-      for (const done of settled) if (BigInt(done) > BigInt(offset)) ahead.add(done);
-      if (ahead.size > 0) this.settledAhead.set(key, ahead);
-      return { offset, error: stoppedAt?.error ?? error };
-    };
-    for (const [g, group] of groups.entries()) {
-      const later = groups.slice(g + 1).flat();
+    for (const event of group) {
       try {
-        const outcomes = await this.processGroup(group);
-        group.forEach((event, i) => this.record(outcomes[i] ?? 'processed', event.metadata));
-        settled.push(...group.map((event) => event.message.offset));
-      } catch (error) {
-        // The database (or another dependency) is down: no point trying each event alone.
-        if (isTransientFailure(error)) return pauseAt([...group, ...later], error as Error);
-        // One of them failed: handle each alone, with retries and the DLQ for the one that fails.
-        for (const [i, event] of group.entries()) {
-          try {
-            await this.handleAlone(topic, partition, event, heartbeat);
-            settled.push(event.message.offset);
-          } catch (aloneError) {
-            if (!(aloneError instanceof TransientFailure)) throw aloneError;
-            return pauseAt([...group.slice(i), ...later], aloneError.failure);
-          }
-        }
+        await this.handleAlone(topic, partition, event, heartbeat);
+        settle(event);
+      } catch (aloneError) {
+        if (!(aloneError instanceof TransientFailure)) throw aloneError;
+        return aloneError.failure;
       }
     }
-    return stoppedAt ? pauseAt([], stoppedAt.error) : undefined;
+    return undefined;
   }
 
-  /** Envelope, handler and payload of one message, or why it cannot be handled at all. */
-  private async prepare(message: KafkaMessage): Promise<Prepared> {
+  /**
+   * Envelope, handler and payload of one message, or why it cannot be handled at all. Synchronous
+   * when the payload's decoder is cached, so a batch costs no promise per event.
+   */
+  private prepare(message: KafkaMessage, index: number): Prepared | Promise<Prepared> {
     let metadata: EventMetadata | undefined;
     try {
       metadata = metadataFromHeaders(message.headers);
       const registration = this.registrations.get(metadata.type);
       if (!registration) return { kind: 'ignored', metadata };
-      if (!message.value) throw new PoisonEventError('event has no payload');
-      let data: unknown;
+      const value = message.value;
+      if (!value) throw new PoisonEventError('event has no payload');
+      const known = metadata;
+      let cached: { data: unknown } | undefined;
       try {
-        data = await this.options.codec.decodeAs(registration.definition, message.value);
+        cached = this.options.codec.decodeAsIfCached(registration.definition, value);
       } catch (error) {
-        // An unreachable registry is not the event's fault: never dead-letter it for that.
-        if (isTransientFailure(error)) return { kind: 'transient', error: error as Error };
-        throw new PoisonEventError(`payload cannot be decoded: ${(error as Error).message}`, {
-          cause: error,
-        });
+        return decodeFailure(known, error);
       }
-      return { kind: 'ready', message, metadata, registration, envelope: { ...metadata, data } };
+      if (cached) return readyEvent(message, index, known, registration, cached.data);
+      return this.options.codec.decodeAs(registration.definition, value).then(
+        (data) => readyEvent(message, index, known, registration, data),
+        (error: unknown) => decodeFailure(known, error),
+      );
     } catch (error) {
       return {
         kind: 'poison',
@@ -475,45 +575,62 @@ export class InboxConsumer {
   }
 
   /**
-   * One tenant transaction: records every event of the group in the inbox in one statement, then
-   * runs the handler of each event that was not there yet, in order, each inside its own tenant
-   * context and span. Throws (rolling everything back) if any handler throws.
+   * One tenant transaction: claims every event of the group in the inbox with one statement, then
+   * runs the handlers of the events that were not there yet, in order. Throws (rolling everything
+   * back) if any handler throws.
    */
   private async processGroup(group: readonly ReadyEvent[]): Promise<InboxOutcome[]> {
     const tenantId = (group[0] as ReadyEvent).metadata.tenantid;
     return withTenant(this.options.dataSource, tenantId, async (tx) => {
-      const params: string[] = [];
-      const rows = group.map(({ metadata }, i) => {
-        params.push(this.options.name, metadata.id, metadata.type, metadata.tenantid);
-        return `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`;
-      });
-      const inserted: { event_id: string }[] = await tx.manager.query(
-        `INSERT INTO event_inbox (consumer, event_id, event_type, tenant_id)
-         VALUES ${rows.join(', ')} ON CONFLICT DO NOTHING RETURNING event_id`,
-        params,
-      );
-      const fresh = new Set(inserted.map((row) => row.event_id));
+      const fresh = await claimInboxRows(tx, this.options.name, group);
       const outcomes: InboxOutcome[] = [];
+      let run: ReadyEvent[] = [];
+      const flush = async (): Promise<void> => {
+        if (run.length === 0) return;
+        const events = run;
+        run = [];
+        await this.runBatchHandler(events, tx);
+      };
       for (const event of group) {
         // The same event twice in one batch: only its first copy is new.
         if (!fresh.delete(event.metadata.id)) {
           outcomes.push('duplicate');
           continue;
         }
-        await this.runHandler(event, tx);
         outcomes.push('processed');
+        if (event.registration.kind === 'batch') {
+          // A batch handler gets the consecutive events of its type; anything else ends the run.
+          if (run.length > 0 && run[0]?.registration !== event.registration) await flush();
+          run.push(event);
+          continue;
+        }
+        await flush();
+        await this.runHandler(event, event.registration.handler, tx);
       }
+      await flush();
       return outcomes;
     });
   }
 
-  private runHandler(event: ReadyEvent, tx: TenantTransaction): Promise<void> {
-    const { metadata, registration, envelope } = event;
-    // Batches carry many traces: each event's parent is the publisher's span from its headers.
-    const parent = contextFromCarrier(
-      { traceparent: metadata.traceparent, tracestate: metadata.tracestate },
-      context.active(),
-    );
+  private spanAttributes(metadata: EventMetadata): Attributes {
+    return {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.consumer.group.name': this.options.name,
+      'messaging.message.id': metadata.id,
+      'cloudevents.event_type': metadata.type,
+      'tenant.id': metadata.tenantid,
+      'actor.type': metadata.actortype,
+      'actor.id': metadata.actorid,
+    };
+  }
+
+  private runHandler(
+    event: ReadyEvent,
+    handler: EventHandler<unknown>,
+    tx: TenantTransaction,
+  ): Promise<void> {
+    const { metadata, envelope } = event;
     const tenantContext = {
       tenantId: metadata.tenantid,
       actor: { type: metadata.actortype, id: metadata.actorid },
@@ -524,23 +641,11 @@ export class InboxConsumer {
     return runWithTenantContext(tenantContext, () =>
       tracer.startActiveSpan(
         `handle ${metadata.type}`,
-        {
-          kind: SpanKind.CONSUMER,
-          attributes: {
-            'messaging.system': 'kafka',
-            'messaging.operation.type': 'process',
-            'messaging.consumer.group.name': this.options.name,
-            'messaging.message.id': metadata.id,
-            'cloudevents.event_type': metadata.type,
-            'tenant.id': metadata.tenantid,
-            'actor.type': metadata.actortype,
-            'actor.id': metadata.actorid,
-          },
-        },
-        parent,
+        { kind: SpanKind.CONSUMER, attributes: this.spanAttributes(metadata) },
+        producerContext(metadata),
         async (span) => {
           try {
-            await registration.handler(envelope, tx);
+            await handler(envelope, tx);
           } catch (error) {
             span.recordException(error as Error);
             span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -551,6 +656,63 @@ export class InboxConsumer {
         },
       ),
     );
+  }
+
+  /**
+   * A batch handler call: one consumer span per event, each a child of its producer's span (as
+   * with `on`), and a batch span linked to them that is active while the handler runs.
+   */
+  private async runBatchHandler(events: readonly ReadyEvent[], tx: TenantTransaction): Promise<void> {
+    const first = events[0] as ReadyEvent;
+    const { registration, metadata } = first;
+    if (registration.kind !== 'batch') throw new Error('not a batch handler');
+    const batchSpan = tracer.startSpan(`handle ${metadata.type} batch`, {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.consumer.group.name': this.options.name,
+        'messaging.batch.message_count': events.length,
+        'cloudevents.event_type': metadata.type,
+        'tenant.id': metadata.tenantid,
+      },
+    });
+    const batchLink = [{ context: batchSpan.spanContext() }];
+    const spans = events.map((event) =>
+      tracer.startSpan(
+        `handle ${event.metadata.type}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: this.spanAttributes(event.metadata),
+          links: batchLink,
+        },
+        producerContext(event.metadata),
+      ),
+    );
+    const tenantContext = {
+      tenantId: metadata.tenantid,
+      actor: { type: 'service' as const, id: this.options.name },
+      requestId: metadata.id,
+    };
+    try {
+      await context.with(trace.setSpan(context.active(), batchSpan), () =>
+        runWithTenantContext(tenantContext, () =>
+          registration.handler(
+            events.map((event) => event.envelope),
+            tx,
+          ),
+        ),
+      );
+    } catch (error) {
+      for (const span of [batchSpan, ...spans]) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      }
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+      batchSpan.end();
+    }
   }
 
   private async deadLetter(

@@ -66,6 +66,31 @@ function writerSchemaFailure(schemaId: number, error: unknown): Error {
   );
 }
 
+/** The writer's schema id from the Confluent wire format (magic byte 0, 4-byte id, body). */
+function writerIdOf(value: Buffer): number {
+  if (value.length < 5 || value[0] !== 0) {
+    throw new UndecodableEventError(
+      'value is not in the Confluent wire format (magic byte 0, schema id, body)',
+    );
+  }
+  return value.readInt32BE(1);
+}
+
+function decoderKey(definition: EventDefinition<unknown>, writerId: number): string {
+  return `${definition.type}@${writerId}`;
+}
+
+function runDecoder<T>(decode: (body: Buffer) => unknown, value: Buffer, writerId: number): T {
+  try {
+    return decode(value.subarray(5)) as T;
+  } catch (error) {
+    throw new UndecodableEventError(
+      `Avro body does not decode with writer schema ${writerId}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
 /**
  * Encodes and decodes event payloads through a Confluent-compatible schema registry (Confluent
  * wire format: magic byte, 4-byte schema id, Avro body), so any Confluent client can read them.
@@ -139,46 +164,51 @@ export class EventCodec {
    * cost more than the decoding itself).
    */
   async decodeAs<T>(definition: EventDefinition<T>, value: Buffer): Promise<T> {
-    if (value.length < 5 || value[0] !== 0) {
-      throw new UndecodableEventError(
-        'value is not in the Confluent wire format (magic byte 0, schema id, body)',
-      );
-    }
-    const writerId = value.readInt32BE(1);
-    const key = `${definition.type}@${writerId}`;
-    let decode = this.decoders.get(key);
-    if (!decode) {
-      let writer: Type;
-      try {
-        writer = (await this.registry.getSchema(writerId)) as unknown as Type;
-      } catch (error) {
-        throw writerSchemaFailure(writerId, error);
-      }
-      let reader = this.readerTypes.get(definition.type);
-      if (!reader) {
-        reader = Type.forSchema(definition.schema as unknown as Schema);
-        this.readerTypes.set(definition.type, reader);
-      }
-      const readerType = reader;
-      let resolver: ReturnType<Type['createResolver']> | undefined;
-      try {
-        resolver = readerType.equals(writer) ? undefined : readerType.createResolver(writer);
-      } catch (error) {
-        throw new UndecodableEventError(
-          `writer schema ${writerId} cannot be read as ${definition.type}: ${(error as Error).message}`,
-          { cause: error },
-        );
-      }
-      decode = (body) => readerType.fromBuffer(body, resolver);
-      this.decoders.set(key, decode);
-    }
+    const writerId = writerIdOf(value);
+    const decode =
+      this.decoders.get(decoderKey(definition, writerId)) ??
+      (await this.buildDecoder(definition, writerId));
+    return runDecoder<T>(decode, value, writerId);
+  }
+
+  /**
+   * `decodeAs` without a promise when the writer's schema is already known here (the usual case
+   * after the first event of a type): `{ data }`, or undefined when the registry has to be asked,
+   * so a consumer awaits only then. Throws as `decodeAs` does for a value that cannot decode.
+   */
+  decodeAsIfCached<T>(definition: EventDefinition<T>, value: Buffer): { data: T } | undefined {
+    const writerId = writerIdOf(value);
+    const decode = this.decoders.get(decoderKey(definition, writerId));
+    return decode ? { data: runDecoder<T>(decode, value, writerId) } : undefined;
+  }
+
+  private async buildDecoder(
+    definition: EventDefinition<unknown>,
+    writerId: number,
+  ): Promise<(body: Buffer) => unknown> {
+    let writer: Type;
     try {
-      return decode(value.subarray(5)) as T;
+      writer = (await this.registry.getSchema(writerId)) as unknown as Type;
+    } catch (error) {
+      throw writerSchemaFailure(writerId, error);
+    }
+    let reader = this.readerTypes.get(definition.type);
+    if (!reader) {
+      reader = Type.forSchema(definition.schema as unknown as Schema);
+      this.readerTypes.set(definition.type, reader);
+    }
+    const readerType = reader;
+    let resolver: ReturnType<Type['createResolver']> | undefined;
+    try {
+      resolver = readerType.equals(writer) ? undefined : readerType.createResolver(writer);
     } catch (error) {
       throw new UndecodableEventError(
-        `Avro body does not decode with writer schema ${writerId}: ${(error as Error).message}`,
+        `writer schema ${writerId} cannot be read as ${definition.type}: ${(error as Error).message}`,
         { cause: error },
       );
     }
+    const decode = (body: Buffer): unknown => readerType.fromBuffer(body, resolver);
+    this.decoders.set(decoderKey(definition, writerId), decode);
+    return decode;
   }
 }
