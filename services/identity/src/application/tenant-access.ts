@@ -33,7 +33,12 @@ export async function authorizeTenantActor(
   if (!isUuid(tx.tenantId) || !isUuid(actor.id)) {
     throw forbidden('The caller is not a member of this tenant.');
   }
-  const tenant = await tx.manager.findOneBy(TenantEntity, { id: tx.tenantId });
+  // Key-share lock: a suspension or deletion (FOR UPDATE) waits for this transaction, or this
+  // waits and sees the new status, so nothing is written into a tenant being erased.
+  const tenant = await tx.manager.findOne(TenantEntity, {
+    where: { id: tx.tenantId },
+    lock: { mode: 'for_key_share' },
+  });
   if (!tenant) throw forbidden('This tenant does not exist.');
   if (tenant.status !== 'active') throw forbidden(`This tenant is ${tenant.status}.`);
   let role: BuiltInRole | undefined;

@@ -12,6 +12,7 @@ import { TenantEntity } from './entities/tenant.entity';
 import { UserTenantEntity } from './entities/user-tenant.entity';
 import { UserEntity } from './entities/user.entity';
 import { AuditLogAppendOnly1764300100000 } from './migrations/audit-log-append-only.migration';
+import { AuditLogPersonalDataErasure1764300300000 } from './migrations/audit-log-personal-data-erasure.migration';
 import { IdentitySchema1764300000000 } from './migrations/identity-schema.migration';
 import { LookupTablesRowLevelSecurity1764300200000 } from './migrations/lookup-tables-row-level-security.migration';
 
@@ -43,6 +44,7 @@ export function identityDatabase(database: {
       IdentitySchema1764300000000,
       AuditLogAppendOnly1764300100000,
       LookupTablesRowLevelSecurity1764300200000,
+      AuditLogPersonalDataErasure1764300300000,
     ],
   };
 }

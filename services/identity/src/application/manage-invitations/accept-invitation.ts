@@ -80,7 +80,12 @@ export async function acceptInvitation(
   };
   return runWithTenantContext(context, () =>
     withTenant(deps.dataSource, invitation.tenantId, async (tx) => {
-      const tenant = await tx.manager.findOneBy(TenantEntity, { id: tx.tenantId });
+      // Key-share lock: a tenant deletion waits for this write or this sees the tenant deleted,
+      // so no new personal data lands after its erasure (docs/adr/0013).
+      const tenant = await tx.manager.findOne(TenantEntity, {
+        where: { id: tx.tenantId },
+        lock: { mode: 'for_key_share' },
+      });
       if (tenant?.status !== 'active') throw forbidden('This tenant is not active.');
       const [claimed] = changedRows<{ id: string }>(
         await tx.manager.query(

@@ -2,21 +2,16 @@ import { TenantDeletedEvent, UserDeletedEvent } from '@tenantry/contracts';
 import { withTenant } from '@tenantry/db';
 import { notFound } from '@tenantry/http';
 import { recordAudit } from '../../persistence/audit-trail';
-import { changedRows } from '../../persistence/changed-rows';
 import { TenantEntity } from '../../persistence/entities/tenant.entity';
 import type { IdentityDeps } from '../identity-deps';
 import { actInTenant, authorizeOperator } from '../platform-access';
-
-// Tenant tables, purged inside the tenant's transaction (row-level security scopes each DELETE;
-// the explicit filter says the same for the reader).
-// Not `audit_log`: it is append-only for this role (ADR 0008). Erasing the personal data in a
-// deleted tenant's audit rows is a separate, owner-run path (the offboarding saga, still to come).
-const TENANT_TABLES = ['memberships', 'invitations', 'api_keys', 'refresh_tokens'];
+import { eraseTenantPersonalData } from './erase-tenant-personal-data';
 
 /**
- * Offboarding, as a platform operator: purges identity's data of the tenant, leaves a tombstone
- * in the registry (status `deleted`, name scrubbed) and publishes the event that tells every
- * other service to purge theirs. Users who belonged to no other tenant are deleted too.
+ * Offboarding, as a platform operator: marks the tenant deleted, erases identity's personal data
+ * of it in the same transaction (tables purged, audit rows redacted, a tombstone left in the
+ * registry) and publishes the event that tells every other service to erase theirs. Users who
+ * belonged to no other tenant are deleted too. Deleting a deleted tenant changes nothing.
  */
 export async function deleteTenant(
   deps: IdentityDeps,
@@ -31,44 +26,24 @@ export async function deleteTenant(
       });
       if (!tenant) throw notFound('No such tenant.');
       if (tenant.status === 'deleted') return { tenantId, status: 'deleted' as const };
-      const members = (await tx.manager.query(
-        `SELECT user_id FROM user_tenants WHERE tenant_id = $1`,
-        [tenantId],
-      )) as { user_id: string }[];
-      for (const table of TENANT_TABLES) {
-        await tx.manager.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId]);
-      }
-      await tx.manager.query(`DELETE FROM api_key_prefixes WHERE tenant_id = $1`, [tenantId]);
-      await tx.manager.query(`DELETE FROM user_tenants WHERE tenant_id = $1`, [tenantId]);
-      const erased = changedRows<{ id: string }>(
-        await tx.manager.query(
-          `DELETE FROM users u WHERE u.id = ANY($1::uuid[])
-             AND NOT EXISTS (SELECT 1 FROM user_tenants ut WHERE ut.user_id = u.id)
-           RETURNING u.id`,
-          [members.map((member) => member.user_id)],
-        ),
-      );
       const deletedAt = new Date();
-      await deps.outbox.publishMany(
-        tx,
-        UserDeletedEvent,
-        erased.map((user) => ({
-          subject: user.id,
-          data: { userId: user.id, tenantId, deletedAt: deletedAt.toISOString() },
-        })),
-      );
+      // Marked first: the audit log's eraser refuses a tenant that is not deleted.
       await tx.manager.update(
         TenantEntity,
         { id: tenantId },
-        {
-          status: 'deleted',
-          name: '',
-          slug: `deleted-${tenantId}`,
-          statusReason: null,
-          statusChangedAt: deletedAt,
-        },
+        { status: 'deleted', statusReason: null, statusChangedAt: deletedAt },
       );
-      // Written after the purge: the one record kept of the tenant is who deleted it, and when.
+      // Immediate for now; the offboarding saga will call this after its grace period instead.
+      const { erasedUserIds } = await eraseTenantPersonalData(tx);
+      await deps.outbox.publishMany(
+        tx,
+        UserDeletedEvent,
+        erasedUserIds.map((userId) => ({
+          subject: userId,
+          data: { userId, tenantId, deletedAt: deletedAt.toISOString() },
+        })),
+      );
+      // Same transaction as the erasure, so it cannot happen unrecorded: who deleted it, when.
       await recordAudit(tx, { action: 'tenant.deleted', targetType: 'tenant', targetId: tenantId });
       await deps.outbox.publish(tx, TenantDeletedEvent, {
         subject: tenantId,
