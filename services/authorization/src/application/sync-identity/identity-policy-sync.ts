@@ -3,6 +3,7 @@ import type { EventsLogger } from '@tenantry/events';
 import { silentLogger } from '@tenantry/events';
 import { FALLBACK_ROLE } from '../../domain/built-in-roles';
 import type { AssignableSubjectType } from '../../domain/policy-subject';
+import { eraseTenantPersonalData } from '../erase-personal-data/erase-tenant-personal-data';
 import type { PolicyUseCaseDeps } from '../policy-use-case-deps';
 
 /**
@@ -27,11 +28,17 @@ export class IdentityPolicySync {
     await this.subjectAdded(tx, 'user', ownerUserId, 'owner', createdAt, 'tenant.created');
   }
 
-  /** Offboarding: the tenant's roles, assignments and members go (its audit log stays). */
+  /**
+   * Offboarding: the tenant's roles, assignments and members go; its audit log stays, with the
+   * personal data in it redacted (docs/adr/0013). One transaction with the inbox row, so a
+   * redelivered event is skipped (and would change nothing anyway).
+   */
   async tenantDeleted(tx: TenantTransaction): Promise<void> {
     const { repository, recorder } = this.deps;
     await repository.bumpVersion(tx);
     await repository.purgeTenant(tx);
+    const redacted = await eraseTenantPersonalData(tx);
+    this.logger.info('tenant erased', { audit_rows_redacted: redacted });
     await recorder.policyChanged(tx, 'tenant.deleted');
   }
 
