@@ -132,6 +132,13 @@ describe('docker-compose.yml', () => {
             value: expect.stringMatching(/^local-stack-only-/),
           });
       }
+      // The development key pair: the same PEMs as the process stack (refused by key id outside
+      // development); the private key to the gateway only, the public key to everyone else.
+      for (const key of ['CONTEXT_TOKEN_PRIVATE_KEY', 'CONTEXT_TOKEN_PUBLIC_KEYS']) {
+        expect({ key, value: env[key]?.trim() }).toEqual({ key, value: local.env[key]?.trim() });
+      }
+      expect('CONTEXT_TOKEN_PRIVATE_KEY' in env).toBe(name === 'gateway');
+      expect('CONTEXT_TOKEN_PUBLIC_KEYS' in env).toBe(name !== 'gateway');
     });
 
     it('publishes its dev ports and listens on them in the container', () => {

@@ -1,14 +1,26 @@
 // What the deployment must provide, declared once for the offline checks (deploy/test/*.spec.ts)
 // and documented in deploy/README.md.
+import { generateKeyPairSync } from 'node:crypto';
+
+/** A stand-in gateway key pair, made per run so that no key is committed for it. */
+const exampleContextKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 /**
  * Secrets that are created outside git (kubectl, External Secrets, Sealed Secrets...). The
  * manifests only reference them. `example` is a syntactically valid stand-in used by the tests.
  */
 export const EXTERNAL_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  // The gateway's public key(s): not secret, but made with the private key outside git.
   'tenantry-context-token': {
-    CONTEXT_TOKEN_SECRET: 'test-only-context-token-secret-0123456789abcdef',
-    CONTEXT_TOKEN_PREVIOUS_SECRET: 'test-only-previous-context-token-secret-0123456789',
+    CONTEXT_TOKEN_PUBLIC_KEYS: exampleContextKey.publicKey
+      .export({ type: 'spki', format: 'pem' })
+      .toString(),
+  },
+  // Referenced by the gateway only.
+  'tenantry-gateway-context-key': {
+    CONTEXT_TOKEN_PRIVATE_KEY: exampleContextKey.privateKey
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
   },
   'tenantry-identity': {
     IDENTITY_KEY_ENCRYPTION_SECRET: 'test-only-identity-key-encryption-0123456789abcdef',
@@ -31,7 +43,7 @@ export const EXTERNAL_SECRETS: Readonly<Record<string, Readonly<Record<string, s
 };
 
 /** Keys optional in a Secret (their env entries are `optional: true`). */
-export const OPTIONAL_SECRET_KEYS: ReadonlySet<string> = new Set(['CONTEXT_TOKEN_PREVIOUS_SECRET']);
+export const OPTIONAL_SECRET_KEYS: ReadonlySet<string> = new Set<string>([]);
 
 export interface ServiceExpectation {
   /** Keys the service's src/config.ts requires and has no default for: the start fails without. */
@@ -50,7 +62,7 @@ const COMMON_PRODUCTION = [
 
 export const SERVICES: Readonly<Record<string, ServiceExpectation>> = {
   identity: {
-    required: ['CONTEXT_TOKEN_SECRET', 'IDENTITY_KEY_ENCRYPTION_SECRET'],
+    required: ['CONTEXT_TOKEN_PUBLIC_KEYS', 'IDENTITY_KEY_ENCRYPTION_SECRET'],
     production: [
       ...COMMON_PRODUCTION,
       'IDENTITY_DATABASE_URL',
@@ -59,7 +71,7 @@ export const SERVICES: Readonly<Record<string, ServiceExpectation>> = {
     ],
   },
   authorization: {
-    required: ['CONTEXT_TOKEN_SECRET'],
+    required: ['CONTEXT_TOKEN_PUBLIC_KEYS'],
     production: [
       ...COMMON_PRODUCTION,
       'AUTHORIZATION_DATABASE_URL',
@@ -68,7 +80,7 @@ export const SERVICES: Readonly<Record<string, ServiceExpectation>> = {
     ],
   },
   gateway: {
-    required: ['CONTEXT_TOKEN_SECRET'],
+    required: ['CONTEXT_TOKEN_PRIVATE_KEY'],
     production: [
       ...COMMON_PRODUCTION,
       'GATEWAY_DATABASE_URL',

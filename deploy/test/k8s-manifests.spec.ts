@@ -212,6 +212,19 @@ describe.each(KUSTOMIZATIONS)('kustomization %s', (name) => {
     },
   );
 
+  it('gives the context-token private key to the gateway only (ADR 0010)', () => {
+    const holders = deployments.filter((d) =>
+      podContainers(d).some((c) =>
+        containerEnv(c, configMaps).some(
+          (e) =>
+            e.name === 'CONTEXT_TOKEN_PRIVATE_KEY' ||
+            e.secret?.name === 'tenantry-gateway-context-key',
+        ),
+      ),
+    );
+    expect(holders.map(nameOf)).toEqual(['gateway']);
+  });
+
   it.each(Object.keys(SERVICES))("the service's own config accepts %s's environment", (service) => {
     const d = deployments.find((x) => nameOf(x) === service)!;
     const env = podEnvironment(d, manifests);

@@ -299,7 +299,13 @@ export function containerEnv(container: Obj, configMaps: ReadonlyMap<string, Obj
 
 export interface StackConfigView {
   readonly devPorts: Readonly<Record<string, number>>;
-  readonly services: readonly { name: string; cmd: string[]; envKeys: string[] }[];
+  readonly services: readonly {
+    name: string;
+    cmd: string[];
+    envKeys: string[];
+    /** The environment itself (placeholder addresses), for checks of its values. */
+    env: Record<string, string>;
+  }[];
 }
 
 /** deploy/local/lib/stack-config.mjs (an ES module), read in a child node process. */
@@ -311,7 +317,7 @@ export function readStackConfig(): StackConfigView {
     const ports = m.PROFILE_DEFAULTS.dev;
     process.stdout.write(JSON.stringify({
       devPorts: ports,
-      services: m.SERVICES.map((s) => ({ name: s.name, cmd: s.cmd, envKeys: Object.keys(s.env(addr, ports)) })),
+      services: m.SERVICES.map((s) => ({ name: s.name, cmd: s.cmd, envKeys: Object.keys(s.env(addr, ports)), env: s.env(addr, ports) })),
     }));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: REPO_ROOT,

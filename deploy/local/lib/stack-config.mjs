@@ -93,22 +93,35 @@ export const START_TIMEOUT_S = { redis: 20, postgres: 60, kafka: 120, registry: 
 export const REGISTRY_COMPATIBILITY = 'BACKWARD';
 
 // Secrets of the local stack only (a developer machine or CI); production takes them from its
-// secret store. The gateway and the services share the context-token secret. The
-// `local-stack-only-` prefix makes every service refuse these unless NODE_ENV is development or
-// test (libs/tenancy, development-secret.ts).
+// secret store. The `local-stack-only-` prefix makes every service refuse these unless NODE_ENV is
+// development or test (libs/tenancy, development-secret.ts). The gateway signs context tokens with
+// the private key; every service verifies with the public key (ADR 0010). A PEM has no room for a
+// prefix: this pair's key id is on libs/tenancy's DEVELOPMENT_KEY_IDS list, refused the same way.
 export const DEV_SECRETS = {
-  CONTEXT_TOKEN_SECRET: 'local-stack-only-context-token-secret-0123456789abcdef',
+  CONTEXT_TOKEN_PRIVATE_KEY: `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg0x8ZsR3wTEry8o/T
+uu5DuQJRcj9UWXXacCzNyUqr43KhRANCAASYZLGRbEA7I6Mx/6D0xLBav7we2Tlg
++6QbH1CGB69/aRzQrbrHX2o8wz4Fxzoxkjp6zsf9QNRsm1d8YtGqPO1X
+-----END PRIVATE KEY-----
+`,
   IDENTITY_KEY_ENCRYPTION_SECRET: 'local-stack-only-identity-key-encryption-0123456789abcdef',
 };
+
+// Public, so not a secret; published with the private key above. Every service but the gateway
+// (which only signs) verifies context tokens with it.
+export const DEV_CONTEXT_TOKEN_PUBLIC_KEYS = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEmGSxkWxAOyOjMf+g9MSwWr+8Htk5
+YPukGx9Qhgevf2kc0K26x19qPMM+Bcc6MZI6es7H/UDUbJtXfGLRqjztVw==
+-----END PUBLIC KEY-----
+`;
 
 /** Environment every platform service gets: infrastructure addresses, telemetry, secrets. */
 function commonServiceEnv(addr) {
   return {
     KAFKA_BROKERS: addr.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: addr.schemaRegistryUrl,
-    // The development secrets below are refused by every service outside development.
+    // The development secrets and keys below are refused by every service outside development.
     NODE_ENV: 'development',
-    CONTEXT_TOKEN_SECRET: DEV_SECRETS.CONTEXT_TOKEN_SECRET,
     ...(addr.zipkinUrl
       ? { TELEMETRY_EXPORTER: 'zipkin', ZIPKIN_URL: `${addr.zipkinUrl}/api/v2/spans` }
       : { TELEMETRY_EXPORTER: 'none' }),
@@ -131,6 +144,7 @@ export const SERVICES = [
       IDENTITY_DATABASE_URL: addr.databases.identity.appUrl,
       IDENTITY_DATABASE_OWNER_URL: addr.databases.identity.ownerUrl,
       IDENTITY_KEY_ENCRYPTION_SECRET: DEV_SECRETS.IDENTITY_KEY_ENCRYPTION_SECRET,
+      CONTEXT_TOKEN_PUBLIC_KEYS: DEV_CONTEXT_TOKEN_PUBLIC_KEYS,
     }),
     health: (ports) => `http://127.0.0.1:${ports.IDENTITY_PORT}/readyz`,
   },
@@ -142,6 +156,7 @@ export const SERVICES = [
       PORT: String(ports.AUTHORIZATION_PORT),
       AUTHORIZATION_DATABASE_URL: addr.databases.authorization.appUrl,
       AUTHORIZATION_DATABASE_OWNER_URL: addr.databases.authorization.ownerUrl,
+      CONTEXT_TOKEN_PUBLIC_KEYS: DEV_CONTEXT_TOKEN_PUBLIC_KEYS,
     }),
     health: (ports) => `http://127.0.0.1:${ports.AUTHORIZATION_PORT}/readyz`,
   },
@@ -157,6 +172,8 @@ export const SERVICES = [
       GATEWAY_DATABASE_OWNER_URL: addr.databases.gateway.ownerUrl,
       IDENTITY_URL: `http://127.0.0.1:${ports.IDENTITY_PORT}`,
       AUTHORIZATION_URL: `http://127.0.0.1:${ports.AUTHORIZATION_PORT}`,
+      // Only the gateway holds the private key: only it can mint a context.
+      CONTEXT_TOKEN_PRIVATE_KEY: DEV_SECRETS.CONTEXT_TOKEN_PRIVATE_KEY,
     }),
     health: (ports) => `http://127.0.0.1:${ports.GATEWAY_PORT}/readyz`,
   },
