@@ -113,8 +113,12 @@ function jvmArgs(dirs) {
 /** Formats the storage once (kafka-storage.sh format equivalent); later starts keep the data. */
 function formatOnce(cfg, dirs, java) {
   if (fs.existsSync(path.join(dirs.data, 'meta.properties'))) return false;
-  // Kafka's Uuid text form: 16 random bytes, base64url without padding.
-  const clusterId = crypto.randomBytes(16).toString('base64url');
+  // Kafka's Uuid text form: 16 random bytes, base64url without padding. One id in 64 starts
+  // with '-', which kafka-storage's argument parser reads as an option (and Kafka's own
+  // Uuid.randomUuid never returns): draw again.
+  let clusterId;
+  do clusterId = crypto.randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   log(
     `formatting Kafka storage ${path.relative(process.cwd(), dirs.data)} (cluster id ${clusterId})`,
   );
