@@ -4,6 +4,7 @@ export * from './schema/event-codec';
 export * from './schema/decode-errors';
 export * from './faults/failure-classifier';
 export * from './outbox/outbox';
+export * from './outbox/idempotent-event-id';
 export * from './outbox/outbox-relay';
 export * from './outbox/event-tables.migration';
 export * from './outbox/outbox-set-aside.migration';

@@ -1,6 +1,14 @@
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import { z } from 'zod';
+import type { HttpLogger } from './http-logger';
+import {
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  IDEMPOTENT_REPLAYED_HEADER,
+} from './idempotency/idempotency-key';
+import type { IdempotencyStore } from './idempotency/idempotency-store';
+import { idempotencyKeyOf, idempotentRequest } from './idempotency/idempotent-request';
+import type { IdempotencyMode } from './idempotency/idempotent-request';
 import { assertSafeRequestValue } from './request-text';
 import { validateBody, validateParams, validateQuery } from './validate-request';
 import type { RequestValidator } from './validate-request';
@@ -35,12 +43,27 @@ export interface RouteDefinition<
   /** Use `z.strictObject` so unknown fields are refused. */
   readonly body?: TBody;
   readonly responses: Readonly<Record<number, RouteResponse>>;
+  /**
+   * Honour an `Idempotency-Key` header (docs/adr/0012): a retry with the same key and request
+   * gets the first response again instead of a second run. `required` refuses requests without
+   * one. Needs `idempotencyStore` in the ApiRoutes options and a non-public permission.
+   */
+  readonly idempotency?: IdempotencyMode;
 }
 
 export interface RouteInput<P, Q, B> {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
+  /** The request's `Idempotency-Key` on an idempotent route, to derive event ids from. */
+  readonly idempotencyKey?: string;
+}
+
+export interface ApiRoutesOptions {
+  /** Where routes declared with `idempotency` keep their keys (`PostgresIdempotencyStore`). */
+  readonly idempotencyStore?: IdempotencyStore;
+  /** Told when an idempotent response could not be recorded. */
+  readonly logger?: HttpLogger;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -86,7 +109,10 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 export class ApiRoutes {
   private readonly routes: RegisteredRoute[] = [];
 
-  constructor(private readonly info: { title: string; version: string }) {}
+  constructor(
+    private readonly info: { title: string; version: string },
+    private readonly options: ApiRoutesOptions = {},
+  ) {}
 
   add<TParams extends z.ZodType, TQuery extends z.ZodType, TBody extends z.ZodType>(
     definition: RouteDefinition<TParams, TQuery, TBody>,
@@ -97,18 +123,23 @@ export class ApiRoutes {
       validators.push({ part: 'params', v: validateParams(definition.params) });
     if (definition.query) validators.push({ part: 'query', v: validateQuery(definition.query) });
     if (definition.body) validators.push({ part: 'body', v: validateBody(definition.body) });
+    const validatedInput = (req: Request): Record<'params' | 'query' | 'body', unknown> => {
+      const input = { params: undefined, query: undefined, body: undefined } as Record<
+        'params' | 'query' | 'body',
+        unknown
+      >;
+      for (const { part, v } of validators) input[part] = v.value(req);
+      return input;
+    };
+    const idempotency = this.idempotencyMiddleware(definition, validatedInput);
     const mount = (router: Router): void => {
       router[definition.method](
         definition.path,
         requireStorableParams,
         ...validators.map(({ v }) => v),
+        ...idempotency,
         async (req: Request, res: Response) => {
-          const input: Record<string, unknown> = {
-            params: undefined,
-            query: undefined,
-            body: undefined,
-          };
-          for (const { part, v } of validators) input[part] = v.value(req);
+          const input = { ...validatedInput(req), idempotencyKey: idempotencyKeyOf(req) };
           await handler(
             input as unknown as RouteInput<Out<TParams>, Out<TQuery>, Out<TBody>>,
             req,
@@ -119,6 +150,30 @@ export class ApiRoutes {
     };
     this.routes.push({ definition: definition as unknown as RouteDefinition, mount });
     return this;
+  }
+
+  private idempotencyMiddleware(
+    definition: RouteDefinition,
+    input: (req: Request) => { params: unknown; query: unknown; body: unknown },
+  ): RequestHandler[] {
+    if (definition.idempotency === undefined) return [];
+    const where = `${definition.method.toUpperCase()} ${definition.path}`;
+    const store = this.options.idempotencyStore;
+    if (!store)
+      throw new Error(`${where} declares idempotency, but ApiRoutes has no idempotencyStore`);
+    // Keys are scoped to tenant and actor; a public route has neither.
+    if (definition.permission === 'public')
+      throw new Error(`${where} is public and cannot be idempotent`);
+    return [
+      idempotentRequest({
+        store,
+        mode: definition.idempotency,
+        method: definition.method,
+        path: definition.path,
+        input,
+        logger: this.options.logger,
+      }),
+    ];
   }
 
   /** Mounts every route on the app (express 5 forwards rejected promises to the error handler). */
@@ -170,8 +225,9 @@ export class ApiRoutes {
           });
         }
       }
+      if (d.idempotency) parameters.push(idempotencyKeyParameter(d.idempotency));
       const responses: Record<string, unknown> = {};
-      for (const [status, response] of Object.entries(d.responses)) {
+      for (const [status, response] of Object.entries(idempotentResponses(d))) {
         const isProblem = Number(status) >= 400;
         responses[status] = {
           description: response.description,
@@ -186,6 +242,7 @@ export class ApiRoutes {
                   },
                 }
               : {}),
+          ...(d.idempotency && Number(status) < 300 ? { headers: REPLAYED_HEADER_DOC } : {}),
         };
       }
       const operation = {
@@ -193,6 +250,7 @@ export class ApiRoutes {
         ...(d.tags ? { tags: [...d.tags] } : {}),
         'x-permission': d.permission,
         ...(d.permission === 'public' ? { security: [] } : {}),
+        ...(d.idempotency ? { 'x-idempotency': d.idempotency } : {}),
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(d.body
           ? {
@@ -221,6 +279,50 @@ export class ApiRoutes {
       security: [{ bearer: [] }, { apiKey: [] }],
     };
   }
+}
+
+function idempotencyKeyParameter(mode: IdempotencyMode): Record<string, unknown> {
+  return {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: mode === 'required',
+    description:
+      'A unique key per intended operation (a UUID, say), scoped to the tenant and actor. A retry ' +
+      'with the same key and request returns the first response (marked `Idempotent-Replayed: ' +
+      'true`); the same key with another request is refused with 422; while the first request ' +
+      'runs, 409. Keys are remembered for 24 hours; a 5xx, 409 or 429 response is not kept.',
+    schema: {
+      type: 'string',
+      minLength: 1,
+      maxLength: IDEMPOTENCY_KEY_MAX_LENGTH,
+      pattern: '^[\\x21-\\x7E]+$',
+    },
+  };
+}
+
+const REPLAYED_HEADER_DOC = {
+  [IDEMPOTENT_REPLAYED_HEADER]: {
+    description: '`true` when this is the stored response of an earlier request with the same key.',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
+/** The route's responses plus the ones idempotency adds (a route's own text is kept first). */
+function idempotentResponses(d: RouteDefinition): Readonly<Record<number, RouteResponse>> {
+  if (!d.idempotency) return d.responses;
+  const added: Record<number, string> = {
+    400: 'Invalid Idempotency-Key' + (d.idempotency === 'required' ? ', or none sent' : ''),
+    409: 'A request with this Idempotency-Key is still running (see Retry-After)',
+    422: 'This Idempotency-Key was used with a different request',
+  };
+  const responses: Record<number, RouteResponse> = { ...d.responses };
+  for (const [status, description] of Object.entries(added)) {
+    const own = responses[Number(status)];
+    responses[Number(status)] = own
+      ? { ...own, description: `${own.description}; or: ${description}` }
+      : { description };
+  }
+  return responses;
 }
 
 /** RFC 9457 problem details, as every error response of the platform carries. */

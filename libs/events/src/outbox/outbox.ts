@@ -13,6 +13,38 @@ export interface NewEvent<T> {
   readonly data: T;
   /** Kafka key; defaults to `<tenant>:<subject>` so one aggregate's events stay in order. */
   readonly key?: string;
+  /**
+   * The event id (CloudEvents `id`); default a random UUID. Pass one derived from the request's
+   * idempotency key (`idempotentEventId`) so a retried request cannot produce a second event:
+   * writing an id the outbox already holds fails the transaction with a DuplicateEventError.
+   */
+  readonly id?: string;
+}
+
+/**
+ * The outbox already holds an event with this id: the work that produces it already committed
+ * (a retried request under the same idempotency key), so this transaction must not commit again.
+ */
+export class DuplicateEventError extends Error {
+  constructor(
+    readonly eventType: string,
+    readonly eventIds: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `an event with id ${eventIds.join(' or ')} (${eventType}) is already in the outbox; ` +
+        `the work that produced it already committed`,
+      options,
+    );
+    this.name = 'DuplicateEventError';
+  }
+}
+
+/** PostgreSQL's unique_violation on the outbox's event id. */
+function isDuplicateEventId(error: unknown): boolean {
+  const driver = (error as { driverError?: { code?: unknown; constraint?: unknown } } | null)
+    ?.driverError;
+  return driver?.code === '23505' && driver.constraint === 'event_outbox_id_key';
 }
 
 export class TenantMismatchError extends Error {
@@ -59,8 +91,11 @@ export class Outbox {
     const rows: unknown[][] = [];
     const written: EventMetadata[] = [];
     for (const event of events) {
+      if (event.id !== undefined && !/^[\x21-\x7e]{1,255}$/.test(event.id)) {
+        throw new RangeError(`event id must be 1..255 visible ASCII characters`);
+      }
       const metadata: EventMetadata = {
-        id: randomUUID(),
+        id: event.id ?? randomUUID(),
         source: this.source,
         type: definition.type,
         specversion: '1.0',
@@ -93,11 +128,20 @@ export class Outbox {
           `($${i * 7 + 1}, $${i * 7 + 2}, $${i * 7 + 3}, $${i * 7 + 4}, $${i * 7 + 5}, $${i * 7 + 6}, $${i * 7 + 7})`,
       )
       .join(', ');
-    await tx.manager.query(
-      `INSERT INTO event_outbox (id, topic, partition_key, event_type, tenant_id, headers, value)
-       VALUES ${placeholders}`,
-      rows.flat(),
-    );
+    try {
+      await tx.manager.query(
+        `INSERT INTO event_outbox (id, topic, partition_key, event_type, tenant_id, headers, value)
+         VALUES ${placeholders}`,
+        rows.flat(),
+      );
+    } catch (error) {
+      if (!isDuplicateEventId(error)) throw error;
+      throw new DuplicateEventError(
+        definition.type,
+        written.map((m) => m.id),
+        { cause: error },
+      );
+    }
     return written;
   }
 }
