@@ -1,9 +1,25 @@
 /**
+ * What the platform knows about failures, and the two decisions built on it: the inbox's
+ * (`classifyFailure`: is a dependency down, or can this event never succeed?) and the outbox
+ * relay's (`classifyPublishFailure`: did the broker refuse this very record for good?). Both read
+ * the same cause chains; they differ in the default for an unknown error, on purpose.
+ */
+
+/**
  * `transient`: a dependency (registry, database, broker) is down or overloaded; the same event
  * will succeed later, so the consumer pauses and retries. `permanent`: the event itself cannot
  * succeed (undecodable, unknown schema, refused by its handler); it goes to the DLQ.
  */
 export type FailureClass = 'transient' | 'permanent';
+
+/**
+ * `permanent`: the broker (or registry) refused this very record and will refuse it again, so
+ * retrying cannot help; the relay may set the row aside. `transient`: anything else (broker down,
+ * leader moving, timeouts, unknown errors): retry with backoff, never set aside. Unknown errors
+ * count as transient on purpose: wrongly blocking is visible and recoverable, wrongly setting an
+ * event aside loses it from the stream.
+ */
+export type PublishFailureKind = 'permanent' | 'transient';
 
 // Socket-level failures: the peer is unreachable or went away mid-request.
 const TRANSIENT_SOCKET_CODES = new Set([
@@ -63,10 +79,33 @@ function classifyOne(error: object): FailureClass | undefined {
   return undefined;
 }
 
-/** The next errors in the chain: standard `cause`, TypeORM's `driverError`, KafkaJS' `originalError`. */
-function causesOf(error: object): unknown[] {
-  const e = error as { cause?: unknown; driverError?: unknown; originalError?: unknown };
-  return [e.cause, e.driverError, e.originalError];
+/**
+ * The error and the errors it wraps, nearest first: standard `cause`, TypeORM's `driverError`,
+ * KafkaJS' `originalError`, and the `errors` of aggregate errors (kafkajs nests a broker's refusal
+ * in them). Bounded in depth and cycle-safe.
+ */
+function errorChain(error: unknown): object[] {
+  const seen = new Set<unknown>();
+  const chain: object[] = [];
+  let level: unknown[] = [error];
+  for (let depth = 0; depth < 8 && level.length > 0; depth += 1) {
+    const next: unknown[] = [];
+    for (const link of level) {
+      if (!link || typeof link !== 'object' || seen.has(link)) continue;
+      seen.add(link);
+      chain.push(link);
+      const e = link as {
+        cause?: unknown;
+        driverError?: unknown;
+        originalError?: unknown;
+        errors?: unknown;
+      };
+      next.push(e.cause, e.driverError, e.originalError);
+      if (Array.isArray(e.errors)) next.push(...(e.errors as unknown[]));
+    }
+    level = next;
+  }
+  return chain;
 }
 
 /**
@@ -75,22 +114,50 @@ function causesOf(error: object): unknown[] {
  * times, then dead-lettered).
  */
 export function classifyFailure(error: unknown): FailureClass {
-  const seen = new Set<unknown>();
-  let level: unknown[] = [error];
-  for (let depth = 0; depth < 6 && level.length > 0; depth += 1) {
-    const next: unknown[] = [];
-    for (const link of level) {
-      if (!link || typeof link !== 'object' || seen.has(link)) continue;
-      seen.add(link);
-      const verdict = classifyOne(link);
-      if (verdict) return verdict;
-      next.push(...causesOf(link));
-    }
-    level = next;
+  for (const link of errorChain(error)) {
+    const verdict = classifyOne(link);
+    if (verdict) return verdict;
   }
   return 'permanent';
 }
 
 export function isTransientFailure(error: unknown): boolean {
   return classifyFailure(error) === 'transient';
+}
+
+/** kafkajs protocol error types (Kafka error codes 10, 18, 87, 32) that are about the record. */
+const PERMANENT_KAFKA_TYPES: ReadonlySet<string> = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TIMESTAMP',
+]);
+
+interface PublishErrorLike {
+  name?: unknown;
+  type?: unknown;
+  status?: unknown;
+  message?: unknown;
+}
+
+/** The outbox relay's decision: permanent only when some link says the record itself is refused. */
+export function classifyPublishFailure(error: unknown): PublishFailureKind {
+  for (const link of errorChain(error)) {
+    const e = link as PublishErrorLike;
+    if (typeof e.type === 'string' && PERMANENT_KAFKA_TYPES.has(e.type)) return 'permanent';
+    // The relay ships bytes encoded at write time, so it does not call the registry today; a
+    // registry's incompatible-schema refusal (HTTP 409) is permanent if a future path does.
+    if (e.name === 'IncompatibleSchemaError' || e.status === 409) return 'permanent';
+  }
+  return 'transient';
+}
+
+/** A short, storable description: kafkajs type and message of the innermost broker error. */
+export function describePublishFailure(error: unknown): string {
+  const typed = errorChain(error).find((e) => typeof (e as PublishErrorLike).type === 'string') as
+    PublishErrorLike | undefined;
+  const outer = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const inner = typed ? `${String(typed.type)}: ${String(typed.message ?? '')}` : undefined;
+  const text = inner && !outer.includes(inner) ? `${outer} (${inner})` : outer;
+  return text.slice(0, 2000);
 }

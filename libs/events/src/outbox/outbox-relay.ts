@@ -9,7 +9,7 @@ import type { PlatformMetrics } from '@tenantry/observability';
 import type { EventsLogger } from '../kafka/events-logger';
 import { silentLogger } from '../kafka/events-logger';
 import { contextFromCarrier } from './trace-carrier';
-import { classifyPublishFailure, describePublishFailure } from './publish-failure-classifier';
+import { classifyPublishFailure, describePublishFailure } from '../faults/failure-classifier';
 
 export interface OutboxRelayOptions {
   readonly dataSource: DataSource;

@@ -5,7 +5,7 @@ import {
   KafkaJSProtocolError,
   KafkaJSRequestTimeoutError,
 } from 'kafkajs';
-import { classifyPublishFailure, describePublishFailure } from './publish-failure-classifier';
+import { classifyPublishFailure, describePublishFailure } from './failure-classifier';
 
 // The runtime constructors take more than kafkajs' type declarations admit.
 const ProtocolError = KafkaJSProtocolError as unknown as new (e: {
