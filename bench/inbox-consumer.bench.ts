@@ -8,6 +8,9 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import type { Consumer, ConsumerRunConfig, Kafka, Message } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { TenantTransaction } from '@tenantry/db';
@@ -22,7 +25,6 @@ import {
   metadataToHeaders,
   provisionTopics,
 } from '@tenantry/events';
-import { runWithTenantContext } from '@tenantry/tenancy';
 import { createTestDatabase } from '@tenantry/testing';
 import type { ItemRecorded } from './support/bench-kit';
 import {
@@ -53,9 +55,11 @@ import { acquireStack } from './support/stack';
 export interface InboxBenchOptions {
   readonly events: number;
   readonly partitions: number;
-  /** Also run the diagnostic variants (decode only, concurrency, no fsync, batched, db only). */
+  /** Also run the diagnostic variants (decode only, concurrency, no fsync, db only). */
   readonly diagnostics: boolean;
   readonly timeoutMs: number;
+  /** BENCH_CPU_PROFILE: write CPU profiles of the InboxConsumer runs to this directory. */
+  readonly cpuProfile?: string;
 }
 
 export interface InboxRun {
@@ -74,8 +78,10 @@ export interface InboxBenchResult {
   readonly partitions: number;
   readonly baselineRuns: readonly number[];
   readonly baselineEventsPerSecond: number;
-  /** The headline: InboxConsumer with its defaults. */
+  /** The headline: InboxConsumer with its defaults and an `onBatch` handler. */
   readonly inbox: InboxRun;
+  /** The same with an `on` handler (one statement per event, as the services' handlers do). */
+  readonly inboxEach: InboxRun;
   readonly runs: readonly InboxRun[];
 }
 
@@ -85,6 +91,7 @@ export function inboxOptionsFromEnv(): InboxBenchOptions {
     partitions: intFromEnv('BENCH_PARTITIONS', 3),
     diagnostics: process.env.BENCH_INBOX_DIAGNOSTICS !== '0',
     timeoutMs: intFromEnv('BENCH_TIMEOUT_MS', 600_000),
+    ...(process.env.BENCH_CPU_PROFILE ? { cpuProfile: process.env.BENCH_CPU_PROFILE } : {}),
   };
 }
 
@@ -96,6 +103,18 @@ async function recordItem(event: EventEnvelope<ItemRecorded>, tx: TenantTransact
     event.tenantid,
     event.data.itemId,
     event.data.amountCents,
+  ]);
+}
+
+const LEDGER_INSERT_MANY = `INSERT INTO bench_ledger (tenant_id, item_id, amount_cents)
+  SELECT $1, item_id, amount_cents FROM unnest($2::text[], $3::bigint[]) AS r(item_id, amount_cents)`;
+
+/** The same effect through `onBatch`: one insert for a tenant group's events. */
+async function recordItems(events: readonly EventEnvelope<ItemRecorded>[], tx: TenantTransaction) {
+  await tx.manager.query(LEDGER_INSERT_MANY, [
+    tx.tenantId,
+    events.map((event) => event.data.itemId),
+    events.map((event) => event.data.amountCents),
   ]);
 }
 
@@ -176,6 +195,41 @@ async function rawConsume(
   }
 }
 
+/** Ledger rows of every bench tenant (the table has row-level security). */
+async function ledgerRows(dataSource: DataSource): Promise<number> {
+  let total = 0;
+  for (const tenantId of BENCH_TENANTS) {
+    const [row] = await withTenant(dataSource, tenantId, (tx) =>
+      tx.manager.query(`SELECT count(*)::int AS n FROM bench_ledger`),
+    );
+    total += (row as { n: number }).n;
+  }
+  return total;
+}
+
+/**
+ * Runs `measure` under the V8 CPU profiler when a directory is given, and writes
+ * `<dir>/<name>.cpuprofile` (open it in Chrome DevTools or speedscope).
+ */
+async function profiled<T>(dir: string | undefined, name: string, measure: () => Promise<T>) {
+  if (!dir) return measure();
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    const result = await measure();
+    const { profile } = await session.post('Profiler.stop');
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, `${name}.cpuprofile`);
+    await writeFile(file, JSON.stringify(profile));
+    console.error(`[bench] inbox consumer: CPU profile of ${name} in ${file}`);
+    return result;
+  } finally {
+    session.disconnect();
+  }
+}
+
 async function inboxConsume(
   kafka: Kafka,
   dataSource: DataSource,
@@ -183,7 +237,12 @@ async function inboxConsume(
   definition: EventDefinition<ItemRecorded>,
   name: string,
   options: InboxBenchOptions,
-  extra: { partitionsConsumedConcurrently?: number; handlerPrefix?: string } = {},
+  extra: {
+    partitionsConsumedConcurrently?: number;
+    handlerPrefix?: string;
+    /** `onBatch` with one insert per tenant group instead of `on` with one per event. */
+    batchHandler?: boolean;
+  } = {},
 ): Promise<number> {
   let seen = 0;
   const other: string[] = [];
@@ -202,10 +261,16 @@ async function inboxConsume(
       seen += 1;
       if (seen >= options.events) all.resolve();
     },
-  }).on(definition, async (event, tx) => {
-    if (extra.handlerPrefix) await tx.manager.query(extra.handlerPrefix);
-    await recordItem(event, tx);
   });
+  if (extra.batchHandler) {
+    inbox.onBatch(definition, recordItems);
+  } else {
+    inbox.on(definition, async (event, tx) => {
+      if (extra.handlerPrefix) await tx.manager.query(extra.handlerPrefix);
+      await recordItem(event, tx);
+    });
+  }
+  const ledgerBefore = await ledgerRows(dataSource);
   await inbox.start();
   try {
     const started = now();
@@ -219,62 +284,14 @@ async function inboxConsume(
     if ((row as { n: number }).n !== options.events) {
       throw new Error(`${name}: ${(row as { n: number }).n} inbox rows, ${options.events} events`);
     }
+    const applied = (await ledgerRows(dataSource)) - ledgerBefore;
+    if (applied !== options.events) {
+      throw new Error(`${name}: ${applied} ledger rows for ${options.events} events`);
+    }
     return rate(options.events, elapsed);
   } finally {
     await inbox.stop();
   }
-}
-
-/**
- * Prototype of a batched inbox (NOT what InboxConsumer does): per kafkajs batch, one tenant
- * transaction per tenant with one multi-row inbox insert; the handler still runs once per event.
- */
-function batchedInbox(
-  dataSource: DataSource,
-  codec: EventCodec,
-  definition: EventDefinition<ItemRecorded>,
-  name: string,
-) {
-  return (done: (n: number) => void): Partial<ConsumerRunConfig> => ({
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-      const byTenant = new Map<string, EventEnvelope<ItemRecorded>[]>();
-      for (const message of batch.messages) {
-        const metadata = metadataFromHeaders(message.headers);
-        const data = await codec.decodeAs(definition, message.value!);
-        const list = byTenant.get(metadata.tenantid) ?? [];
-        list.push({ ...metadata, data });
-        byTenant.set(metadata.tenantid, list);
-      }
-      for (const [tenantId, events] of byTenant) {
-        await withTenant(dataSource, tenantId, async (tx) => {
-          const inserted: { event_id: string }[] = await tx.manager.query(
-            `INSERT INTO event_inbox (consumer, event_id, event_type, tenant_id)
-             SELECT $1, id, $3, $4 FROM unnest($2::text[]) AS id
-             ON CONFLICT DO NOTHING RETURNING event_id`,
-            [name, events.map((e) => e.id), definition.type, tenantId],
-          );
-          const fresh = new Set(inserted.map((r) => r.event_id));
-          for (const event of events) {
-            if (!fresh.has(event.id)) continue;
-            // Each handler call still gets its own event context, as in InboxConsumer.
-            const context = {
-              tenantId,
-              actor: { type: event.actortype, id: event.actorid },
-              requestId: event.correlationid,
-              correlationId: event.correlationid,
-              causationId: event.id,
-            };
-            await runWithTenantContext(context, () => recordItem(event, tx));
-          }
-        });
-      }
-      const last = batch.messages[batch.messages.length - 1];
-      if (last) resolveOffset(last.offset);
-      await heartbeat();
-      done(batch.messages.length);
-    },
-  });
 }
 
 /** The database side alone: one tenant transaction per event with the same two inserts. */
@@ -379,8 +396,20 @@ export async function runInboxConsumerBench(
     const rawBefore = await step('raw kafkajs (before)', 'eachMessage, no database', () =>
       rawConsume(kafka, topic, group('raw-a'), options.events, options.timeoutMs, countEach),
     );
-    const inbox = await step('InboxConsumer (defaults)', 'eachBatch, one tx per tenant group', () =>
-      inboxConsume(kafka, dataSource, codec, definition, group('inbox'), options),
+    const inbox = await step('InboxConsumer, onBatch handler', 'one tx + 1 insert per group', () =>
+      profiled(options.cpuProfile, 'inbox-on-batch', () =>
+        inboxConsume(kafka, dataSource, codec, definition, group('inbox-batch'), options, {
+          batchHandler: true,
+        }),
+      ),
+    );
+    const inboxEach = await step(
+      'InboxConsumer, on handler',
+      'one tx per group, insert per event',
+      () =>
+        profiled(options.cpuProfile, 'inbox-on', () =>
+          inboxConsume(kafka, dataSource, codec, definition, group('inbox'), options),
+        ),
     );
     if (options.diagnostics) {
       await step('raw + envelope + decode', 'headers + codec.decode (writer schema)', () =>
@@ -417,16 +446,6 @@ export async function runInboxConsumerBench(
             handlerPrefix: `SET LOCAL synchronous_commit TO off`,
           }),
       );
-      await step('batched inbox prototype', 'eachBatch, one tx per batch and tenant', () =>
-        rawConsume(
-          kafka,
-          topic,
-          group('batched'),
-          options.events,
-          options.timeoutMs,
-          batchedInbox(dataSource, codec, definition, group('batched')),
-        ),
-      );
       await step('database only (no Kafka)', 'tx per event: inbox row + insert', () =>
         databaseOnly(dataSource, definition, dbOnlyEvents),
       );
@@ -443,6 +462,7 @@ export async function runInboxConsumerBench(
       baselineRuns: [rawBefore.eventsPerSecond, rawAfter.eventsPerSecond],
       baselineEventsPerSecond: baseline,
       inbox,
+      inboxEach,
       runs,
     };
   } finally {
@@ -470,8 +490,9 @@ async function main(): Promise<void> {
     const result = await runInboxConsumerBench(stack);
     console.log(inboxTable(result));
     console.log(
-      `\ninbox ratio ${fmtRatio(result.inbox.ratio)} ` +
-        `(InboxConsumer ${fmtRate(result.inbox.eventsPerSecond)} / raw ${fmtRate(result.baselineEventsPerSecond)} events/s)`,
+      `\ninbox ratio ${fmtRatio(result.inbox.ratio)} (aim >= 0.3; onBatch handler) ` +
+        `(InboxConsumer ${fmtRate(result.inbox.eventsPerSecond)} / raw ${fmtRate(result.baselineEventsPerSecond)} events/s); ` +
+        `on handler ${fmtRatio(result.inboxEach.ratio)} (${fmtRate(result.inboxEach.eventsPerSecond)} events/s)`,
     );
   } finally {
     await stack.release();

@@ -66,11 +66,19 @@ async function main(): Promise<number> {
   }
   if (inbox) {
     summary.push([
-      'InboxConsumer / raw consumer',
+      'InboxConsumer (onBatch handler) / raw consumer',
       `${fmtRate(inbox.inbox.eventsPerSecond)} / ${fmtRate(inbox.baselineEventsPerSecond)}`,
       fmtRatio(inbox.inbox.ratio),
       `>= ${TARGETS.inbox}`,
       inbox.inbox.ratio >= TARGETS.inbox ? 'met' : 'BELOW',
+    ]);
+    // The services' handlers are per-event (`on`): shown for comparison, not held to the target.
+    summary.push([
+      'InboxConsumer (on handler) / raw consumer',
+      `${fmtRate(inbox.inboxEach.eventsPerSecond)} / ${fmtRate(inbox.baselineEventsPerSecond)}`,
+      fmtRatio(inbox.inboxEach.ratio),
+      '',
+      '',
     ]);
   }
   out.push(table(['summary', 'per second', 'ratio', 'target', ''], summary));

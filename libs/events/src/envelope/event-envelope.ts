@@ -78,15 +78,21 @@ export function metadataToHeaders(metadata: EventMetadata): Record<string, strin
 /** Reads and validates an envelope's metadata from Kafka headers. */
 export function metadataFromHeaders(headers: KafkaHeaders | undefined): EventMetadata {
   if (!headers) throw new InvalidEnvelopeError('message has no headers');
-  const read = (name: string): string | undefined => headerText(headers[PREFIX + name]);
-  const missing = REQUIRED.filter((name) => !read(name));
+  // Each header is decoded once: this runs for every consumed event.
+  const text: Partial<Record<(typeof REQUIRED)[number], string>> = {};
+  const missing: string[] = [];
+  for (const name of REQUIRED) {
+    const value = headerText(headers[PREFIX + name]);
+    if (value) text[name] = value;
+    else missing.push(name);
+  }
   if (missing.length > 0) throw new InvalidEnvelopeError(`missing ${missing.join(', ')}`);
-  const specversion = read('specversion');
+  const specversion = text.specversion;
   if (specversion !== '1.0')
     throw new InvalidEnvelopeError(`unsupported specversion ${specversion}`);
-  const actortype = read('actortype');
+  const actortype = text.actortype;
   if (!isActorType(actortype)) throw new InvalidEnvelopeError(`unknown actortype ${actortype}`);
-  const required = (name: keyof EventMetadata): string => read(name) as string;
+  const required = (name: (typeof REQUIRED)[number]): string => text[name] as string;
   return {
     id: required('id'),
     source: required('source'),
@@ -98,7 +104,7 @@ export function metadataFromHeaders(headers: KafkaHeaders | undefined): EventMet
     actortype,
     actorid: required('actorid'),
     correlationid: required('correlationid'),
-    causationid: read('causationid'),
+    causationid: headerText(headers[PREFIX + 'causationid']),
     traceparent: headerText(headers.traceparent),
     tracestate: headerText(headers.tracestate),
   };

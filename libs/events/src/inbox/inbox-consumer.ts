@@ -49,7 +49,7 @@ export interface InboxConsumerOptions {
   /** Partitions handled in parallel (order is kept within each partition). Default 3. */
   readonly partitionsConsumedConcurrently?: number;
   /**
-   * Events of one tenant handled in one transaction (default 100). A failure in the group rolls
+   * Events of one tenant handled in one transaction (default 500). A failure in the group rolls
    * it back and its events are handled one by one, so only the bad one is retried or
    * dead-lettered.
    */
@@ -359,16 +359,22 @@ export class InboxConsumer {
       await this.backOff(topic, partition, { offset, error }, payload);
     };
 
-    const groupSize = this.options.maxEventsPerTransaction ?? 100;
+    const groupSize = this.options.maxEventsPerTransaction ?? 500;
     for (const group of tenantRounds(ready, (event) => event.metadata.tenantid, groupSize)) {
       if (!payload.isRunning() || payload.isStale()) {
         advance();
         rememberAhead();
         return;
       }
-      const failure = await this.handleGroup(topic, partition, group, payload.heartbeat, (event) => {
-        settled[event.index] = 1;
-      });
+      const failure = await this.handleGroup(
+        topic,
+        partition,
+        group,
+        payload.heartbeat,
+        (event) => {
+          settled[event.index] = 1;
+        },
+      );
       if (failure) return pause(failure);
       if (advance()) {
         await payload.commitOffsetsIfNecessary();
@@ -662,7 +668,10 @@ export class InboxConsumer {
    * A batch handler call: one consumer span per event, each a child of its producer's span (as
    * with `on`), and a batch span linked to them that is active while the handler runs.
    */
-  private async runBatchHandler(events: readonly ReadyEvent[], tx: TenantTransaction): Promise<void> {
+  private async runBatchHandler(
+    events: readonly ReadyEvent[],
+    tx: TenantTransaction,
+  ): Promise<void> {
     const first = events[0] as ReadyEvent;
     const { registration, metadata } = first;
     if (registration.kind !== 'batch') throw new Error('not a batch handler');
