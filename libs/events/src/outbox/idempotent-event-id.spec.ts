@@ -42,3 +42,11 @@ describe('idempotentEventId', () => {
     expect(() => idempotentEventId(input)).toThrow(/tenant context/);
   });
 });
+
+describe('idempotentEventId without a key', () => {
+  it('is undefined, so the outbox picks a random id', () => {
+    expect(
+      idempotentEventId({ idempotencyKey: undefined, eventType: 'billing.plan.created' }, scope),
+    ).toBeUndefined();
+  });
+});

@@ -16,12 +16,21 @@ export function uuidV5(name: string, namespace: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export interface IdempotentEventIdInput {
-  /** The request's `Idempotency-Key` (`input.idempotencyKey` in an ApiRoutes handler). */
-  readonly idempotencyKey: string;
+export interface IdempotentEventIdInput<K extends string | undefined = string> {
+  /**
+   * The request's `Idempotency-Key` (`input.idempotencyKey` in an ApiRoutes handler); undefined
+   * (an `optional` route called without one) gives undefined, so the outbox picks a random id.
+   */
+  readonly idempotencyKey: K;
   readonly eventType: string;
   /** Tells apart several events of one type that one request produces (e.g. a line id). */
   readonly part?: string;
+}
+
+/** Whose request it is: the current tenant context by default. */
+export interface EventIdScope {
+  readonly tenantId: string;
+  readonly actor: Actor;
 }
 
 /**
@@ -29,12 +38,17 @@ export interface IdempotentEventIdInput {
  * type and part always give the same UUID, so a retried request's event collides in the outbox
  * instead of being published twice. Tenant and actor come from the current context unless given.
  */
+export function idempotentEventId(input: IdempotentEventIdInput, scope?: EventIdScope): string;
 export function idempotentEventId(
-  input: IdempotentEventIdInput,
-  scope: { readonly tenantId: string; readonly actor: Actor } = requireTenantContext(
-    'deriving an event id',
-  ),
-): string {
+  input: IdempotentEventIdInput<string | undefined>,
+  scope?: EventIdScope,
+): string | undefined;
+export function idempotentEventId(
+  input: IdempotentEventIdInput<string | undefined>,
+  given?: EventIdScope,
+): string | undefined {
+  if (input.idempotencyKey === undefined) return undefined;
+  const scope = given ?? requireTenantContext('deriving an event id');
   // A JSON array, so no choice of separators lets two different inputs spell the same name.
   const name = JSON.stringify([
     scope.tenantId,
