@@ -242,6 +242,7 @@ async function inboxConsume(
     handlerPrefix?: string;
     /** `onBatch` with one insert per tenant group instead of `on` with one per event. */
     batchHandler?: boolean;
+    tenantGroupsConcurrently?: number;
   } = {},
 ): Promise<number> {
   let seen = 0;
@@ -255,6 +256,9 @@ async function inboxConsume(
     logger: benchLogger,
     ...(extra.partitionsConsumedConcurrently
       ? { partitionsConsumedConcurrently: extra.partitionsConsumedConcurrently }
+      : {}),
+    ...(extra.tenantGroupsConcurrently
+      ? { tenantGroupsConcurrently: extra.tenantGroupsConcurrently }
       : {}),
     onOutcome: (outcome, metadata) => {
       if (outcome !== 'processed') other.push(`${outcome} ${metadata?.id}`);
@@ -431,11 +435,21 @@ export async function runInboxConsumerBench(
         })),
       );
       await step(
-        `InboxConsumer, ${options.partitions} partitions concurrently`,
-        `partitionsConsumedConcurrently: ${options.partitions}`,
+        'InboxConsumer, onBatch, 1 tenant group at a time',
+        'tenantGroupsConcurrently: 1 (default 2)',
         () =>
-          inboxConsume(kafka, dataSource, codec, definition, group('inbox-pcc'), options, {
-            partitionsConsumedConcurrently: options.partitions,
+          inboxConsume(kafka, dataSource, codec, definition, group('inbox-serial'), options, {
+            batchHandler: true,
+            tenantGroupsConcurrently: 1,
+          }),
+      );
+      await step(
+        'InboxConsumer, onBatch, 1 partition at a time',
+        'partitionsConsumedConcurrently: 1 (default 3)',
+        () =>
+          inboxConsume(kafka, dataSource, codec, definition, group('inbox-p1'), options, {
+            batchHandler: true,
+            partitionsConsumedConcurrently: 1,
           }),
       );
       await step(

@@ -267,9 +267,11 @@ describe('inbox consumer on batches', () => {
     });
     await waitFor('every event', () => seen.length === 63);
 
-    // One group of the burst (10), then the quiet tenant's group, then the rest of the burst.
+    // The quiet tenant's group runs beside or right after the burst's first group (10 events),
+    // not after the whole burst (60).
     const quietPositions = seen.flatMap((s, i) => (s.tenant === quiet ? [i] : []));
-    expect(quietPositions).toEqual([10, 11, 12]);
+    expect(quietPositions).toHaveLength(3);
+    expect(Math.max(...quietPositions)).toBeLessThan(13);
     expect(seen.every((s) => s.outcome === 'processed')).toBe(true);
     // Each tenant's own order is kept.
     expect(await ledger(burst)).toEqual(burstEvents.map((event) => event.orderId));

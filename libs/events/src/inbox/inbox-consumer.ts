@@ -54,6 +54,12 @@ export interface InboxConsumerOptions {
    * dead-lettered.
    */
   readonly maxEventsPerTransaction?: number;
+  /**
+   * Transactions of different tenants of one partition in flight at once (default 2), so one
+   * group's commit overlaps the next group's work; never two of one tenant, so its order holds.
+   * A consumer uses up to partitionsConsumedConcurrently × this many database connections.
+   */
+  readonly tenantGroupsConcurrently?: number;
   /** Start from the earliest offset when the group has none yet. */
   readonly fromBeginning?: boolean;
   /** Called once per message with its outcome (for tests and extra bookkeeping). */
@@ -360,27 +366,53 @@ export class InboxConsumer {
     };
 
     const groupSize = this.options.maxEventsPerTransaction ?? 500;
+    const limit = Math.max(1, this.options.tenantGroupsConcurrently ?? 2);
+    // Groups in flight by tenant: never two of one tenant, so its order holds.
+    const inFlight = new Map<string, Promise<void>>();
+    let failure: Error | undefined;
+    let thrown: { error: unknown } | undefined;
+    let interrupted = false;
+    const settle = (event: ReadyEvent): void => {
+      settled[event.index] = 1;
+    };
     for (const group of tenantRounds(ready, (event) => event.metadata.tenantid, groupSize)) {
+      const tenant = (group[0] as ReadyEvent).metadata.tenantid;
+      await inFlight.get(tenant);
+      while (inFlight.size >= limit) await Promise.race(inFlight.values());
+      if (failure || thrown) break;
       if (!payload.isRunning() || payload.isStale()) {
-        advance();
-        rememberAhead();
-        return;
+        interrupted = true;
+        break;
       }
-      const failure = await this.handleGroup(
-        topic,
-        partition,
-        group,
-        payload.heartbeat,
-        (event) => {
-          settled[event.index] = 1;
-        },
-      );
-      if (failure) return pause(failure);
-      if (advance()) {
-        await payload.commitOffsetsIfNecessary();
-        this.partitionRecovered(topic, partition);
-      }
-      await payload.heartbeat();
+      const running = this.handleGroup(topic, partition, group, payload.heartbeat, settle)
+        .then(async (transient) => {
+          if (transient) {
+            failure ??= transient;
+            return;
+          }
+          if (advance()) {
+            await payload.commitOffsetsIfNecessary();
+            this.partitionRecovered(topic, partition);
+          }
+          await payload.heartbeat();
+        })
+        .catch((error: unknown) => {
+          thrown ??= { error };
+        })
+        .finally(() => inFlight.delete(tenant));
+      inFlight.set(tenant, running);
+    }
+    await Promise.all(inFlight.values());
+    if (thrown) {
+      advance();
+      rememberAhead();
+      throw thrown.error;
+    }
+    if (failure) return pause(failure);
+    if (interrupted) {
+      advance();
+      rememberAhead();
+      return;
     }
     if (stoppedAt) return pause(stoppedAt.error);
     if (advance()) this.partitionRecovered(topic, partition);
