@@ -1,6 +1,7 @@
 import {
   ApiKeyCreatedEvent,
   ApiKeyRevokedEvent,
+  BILLING_EVENTS,
   IDENTITY_EVENTS,
   MembershipAddedEvent,
   MembershipRemovedEvent,
@@ -26,7 +27,10 @@ import { tenantDeletedHandler } from './tenant-deleted.handler';
  * Privileged acts of other services recorded in the audit log, derived from their events. Add a
  * service's catalogue here when it has one (billing: plan changes, subscription events...).
  */
-export const AUDITED_EVENTS: readonly EventDefinition<unknown>[] = [...IDENTITY_EVENTS];
+export const AUDITED_EVENTS: readonly EventDefinition<unknown>[] = [
+  ...IDENTITY_EVENTS,
+  ...BILLING_EVENTS,
+];
 
 /** Name prefix of the per-replica cache consumers (their inbox rows are pruned by the janitor). */
 export function policyCacheConsumerPrefix(groupPrefix: string): string {

@@ -1,4 +1,5 @@
 import { EventTables1764230400000, OutboxSetAside1796238000000 } from '@tenantry/events';
+import { IdempotencyKeys1796500000000 } from '@tenantry/http';
 import { BillingSchema1797000000000 } from './billing-schema.migration';
 
 /** Every migration of the billing database, in order. */
@@ -6,4 +7,5 @@ export const BILLING_MIGRATIONS = [
   EventTables1764230400000,
   OutboxSetAside1796238000000,
   BillingSchema1797000000000,
+  IdempotencyKeys1796500000000,
 ];

@@ -158,7 +158,7 @@ export class BillingSchema1797000000000 implements MigrationInterface {
         sequence integer NOT NULL,
         number text NOT NULL,
         currency char(3) NOT NULL,
-        amount_minor bigint NOT NULL CHECK (amount_minor > 0),
+        amount_minor bigint NOT NULL CHECK (amount_minor >= 0),
         reason text NOT NULL,
         issued_at timestamptz NOT NULL,
         issued_by text NOT NULL,

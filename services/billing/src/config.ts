@@ -1,0 +1,83 @@
+import { kafkaBrokersFromEnv } from '@tenantry/events';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { ContextTokenKey } from '@tenantry/tenancy';
+import { contextTokenKeysFromEnv } from '@tenantry/tenancy';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4003),
+  // Loopback unless told otherwise: a container sets HOST=0.0.0.0 (see deploy/docker).
+  HOST: z.string().min(1).default('127.0.0.1'),
+  BILLING_DATABASE_URL: z
+    .url()
+    .default('postgres://billing_app:billing_app@127.0.0.1:5433/billing'),
+  BILLING_DATABASE_OWNER_URL: z
+    .url()
+    .default('postgres://billing_owner:billing_owner@127.0.0.1:5433/billing'),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+  /** Consumer group names start with this (one prefix per deployment; tests use their own). */
+  KAFKA_CONSUMER_GROUP_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]{0,60}$/)
+    .default('billing'),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+    .optional(),
+  /** How often the scheduler looks for ended periods and overdue invoices. */
+  BILLING_SCHEDULER_INTERVAL_MS: positiveInt(30_000),
+  /** A period-close job not done after this long is enqueued again (attempt + 1). */
+  BILLING_CLOSE_RETRY_MS: positiveInt(15 * 60_000),
+  /** Days from issue to due date. */
+  BILLING_PAYMENT_TERMS_DAYS: positiveInt(14),
+  /** `false` turns the scheduler off on this replica (the job consumer keeps running). */
+  BILLING_SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true'),
+});
+
+export interface BillingConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly databaseOwnerUrl: string;
+  readonly databasePoolSize: number;
+  readonly kafkaBrokers: readonly string[];
+  readonly schemaRegistryUrl: string;
+  readonly contextKeys: readonly ContextTokenKey[];
+  readonly consumerGroupPrefix: string;
+  readonly instanceId: string;
+  readonly schedulerIntervalMs: number;
+  readonly closeRetryMs: number;
+  readonly paymentTermsDays: number;
+  readonly schedulerEnabled: boolean;
+}
+
+/** The service's environment, parsed and validated once at start. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid billing configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.BILLING_DATABASE_URL,
+    databaseOwnerUrl: e.BILLING_DATABASE_OWNER_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    kafkaBrokers: kafkaBrokersFromEnv({ KAFKA_BROKERS: e.KAFKA_BROKERS }),
+    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+    contextKeys: contextTokenKeysFromEnv(env),
+    consumerGroupPrefix: e.KAFKA_CONSUMER_GROUP_PREFIX,
+    instanceId:
+      e.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.slice(-100),
+    schedulerIntervalMs: e.BILLING_SCHEDULER_INTERVAL_MS,
+    closeRetryMs: e.BILLING_CLOSE_RETRY_MS,
+    paymentTermsDays: e.BILLING_PAYMENT_TERMS_DAYS,
+    schedulerEnabled: e.BILLING_SCHEDULER_ENABLED === 'true',
+  };
+}

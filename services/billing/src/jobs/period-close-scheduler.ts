@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { Logger } from 'winston';
+import { withTenant } from '@tenantry/db';
+import type { Actor } from '@tenantry/tenancy';
+import { runWithTenantContext } from '@tenantry/tenancy';
+import type { BillingDeps } from '../application/billing-deps';
+import { enqueuePeriodClose } from '../application/enqueue-period-close/enqueue-period-close';
+import { markOverdue } from '../application/overdue/mark-overdue';
+
+/** Who the scheduler's jobs and events name as their actor. */
+export const SCHEDULER_ACTOR: Actor = { type: 'service', id: 'billing-scheduler' };
+
+const LOCK = 'tenantry.billing.scheduler';
+
+export interface SchedulerTick {
+  readonly leader: boolean;
+  readonly enqueued: number;
+  readonly overdue: number;
+}
+
+/**
+ * Finds ended periods and invoices that fell due, and acts on them per tenant: a period-close
+ * job on `billing.jobs`, or the past_due move. One replica at a time: the leader holds a
+ * session-level advisory lock on a connection of its own; the others find it taken and wait for
+ * their next tick (a dead leader's connection drops and frees the lock).
+ */
+export class PeriodCloseScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private lockHolder: QueryRunner | undefined;
+  private running: Promise<SchedulerTick> | undefined;
+
+  constructor(
+    private readonly options: {
+      readonly dataSource: DataSource;
+      readonly deps: BillingDeps;
+      readonly logger: Logger;
+      readonly intervalMs: number;
+    },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.tick().catch((error: unknown) =>
+        this.options.logger.warn('billing scheduler tick failed', { err: error }),
+      );
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+    const holder = this.lockHolder;
+    this.lockHolder = undefined;
+    if (holder) {
+      await holder.query(`SELECT pg_advisory_unlock(hashtext($1))`, [LOCK]).catch(() => undefined);
+      await holder.release();
+    }
+  }
+
+  /** One pass (tests call it after moving the clock); overlapping calls share one pass. */
+  tick(): Promise<SchedulerTick> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async lead(): Promise<boolean> {
+    if (this.lockHolder) {
+      try {
+        await this.lockHolder.query('SELECT 1');
+        return true;
+      } catch {
+        await this.lockHolder.release().catch(() => undefined);
+        this.lockHolder = undefined;
+      }
+    }
+    const runner = this.options.dataSource.createQueryRunner();
+    await runner.connect();
+    const rows = (await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [
+      LOCK,
+    ])) as { locked: boolean }[];
+    if (rows[0]?.locked) {
+      this.lockHolder = runner;
+      return true;
+    }
+    await runner.release();
+    return false;
+  }
+
+  private async pass(): Promise<SchedulerTick> {
+    if (!(await this.lead())) return { leader: false, enqueued: 0, overdue: 0 };
+    const { dataSource, deps, logger } = this.options;
+    const now = deps.clock.now();
+    let enqueued = 0;
+    let overdue = 0;
+    for (const due of await deps.schedule.dueCloses(dataSource, now, deps.closeRetryMs)) {
+      const job = await this.inTenant(due.tenantId, (tx) =>
+        enqueuePeriodClose(tx, deps, SCHEDULER_ACTOR),
+      );
+      if (job) {
+        enqueued += 1;
+        logger.info('period close enqueued', { tenant_id: due.tenantId, attempt: job.attempt });
+      }
+    }
+    for (const tenantId of await deps.schedule.dueOverdueChecks(dataSource, now)) {
+      overdue += await this.inTenant(tenantId, (tx) => markOverdue(tx, deps));
+    }
+    return { leader: true, enqueued, overdue };
+  }
+
+  private inTenant<T>(tenantId: string, work: Parameters<typeof withTenant<T>>[2]): Promise<T> {
+    const context = {
+      tenantId,
+      actor: SCHEDULER_ACTOR,
+      requestId: `billing-scheduler-${randomUUID()}`,
+    };
+    return runWithTenantContext(context, () => withTenant(this.options.dataSource, tenantId, work));
+  }
+}
