@@ -24,6 +24,8 @@ describe('period close, invoices and their lifecycle', () => {
       `SELECT id, number, total_minor::text FROM invoices WHERE status <> 'draft' ORDER BY sequence`,
     );
 
+  const tickAll = () => Promise.all(bed.instances.map((i) => i.scheduler.tick()));
+
   async function closeMarch(tenantId: string): Promise<{ id: string; number: string }> {
     bed.clock.set('2026-04-01T00:00:05Z');
     const [a, b] = await Promise.all(bed.instances.map((i) => i.scheduler.tick()));
@@ -35,7 +37,7 @@ describe('period close, invoices and their lifecycle', () => {
   }
 
   it('upgrade mid-period: one invoice, one number, with an exact proration credit, however often the job runs', async () => {
-    const { tenantId, owner } = await bed.tenant('team', 2);
+    const { tenantId, owner } = await bed.tenant('free', 2);
     bed.clock.set('2026-03-11T00:00:00Z');
     const up = await bed.call('put', '/v1/billing/subscription/plan', tenantId, owner, {
       planCode: 'business',
@@ -82,17 +84,17 @@ describe('period close, invoices and their lifecycle', () => {
       l.kind,
       l.amountMinor,
     ]);
-    // 3 seats on Business (3900) for March, less (3900 - 1200) * 3 * 10/31 days on Team.
+    // 3 seats on Business (3900) for March, less (3900 - 0) * 3 * 10/31 days spent on Free.
     expect(kinds).toEqual([
       ['seats', 11700],
-      ['proration-credit', -2613],
+      ['proration-credit', -3774],
     ]);
-    expect(view.body.totalMinor).toBe(11700 - 2613);
+    expect(view.body.totalMinor).toBe(11700 - 3774);
     const html = await bed.call('get', `/v1/billing/invoices/${invoice.id}/html`, tenantId, owner);
     expect(html.status).toBe(200);
     expect(html.headers['content-type']).toMatch(/text\/html/);
     expect(html.text).toContain('INV-000001');
-    expect(html.text).toContain('90.87 USD');
+    expect(html.text).toContain('79.26 USD');
   });
 
   it('late usage goes on the next invoice as its own line, counted once', async () => {
@@ -117,7 +119,7 @@ describe('period close, invoices and their lifecycle', () => {
         : undefined,
     );
     bed.clock.set('2026-05-01T00:00:05Z');
-    await bed.service.scheduler.tick();
+    await tickAll();
     await waitFor('the April invoice', async () =>
       (await invoices(tenantId)).length === 2 ? true : undefined,
     );
@@ -165,7 +167,7 @@ describe('period close, invoices and their lifecycle', () => {
 
     // Past due: 14 days of terms, then the scheduler notices.
     bed.clock.set('2026-04-16T00:00:00Z');
-    await bed.service.scheduler.tick();
+    await tickAll();
     const sub = await bed.call('get', '/v1/billing/subscription', a.tenantId, a.owner);
     expect(sub.body.status).toBe('past_due');
     expect(await bed.outbox(a.tenantId, 'billing.invoice.overdue')).toHaveLength(1);

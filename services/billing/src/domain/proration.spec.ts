@@ -68,6 +68,25 @@ describe('upgrade proration', () => {
     ).toBe(credit);
   });
 
+  it('credits only time that was charged: nothing spent in a trial', () => {
+    const changedAt = new Date('2026-03-11T00:00:00Z');
+    const period = periodContaining(changedAt);
+    const input = {
+      oldSeatPriceMinor: 1200n,
+      newSeatPriceMinor: 3900n,
+      seats: 1n,
+      period,
+      changedAt,
+    };
+    expect(
+      upgradeProrationCredit({ ...input, chargedFrom: new Date('2026-03-15T00:00:00Z') }),
+    ).toBe(0n);
+    // 2700 * 4 / 31 days = 348.4
+    expect(
+      upgradeProrationCredit({ ...input, chargedFrom: new Date('2026-03-07T00:00:00Z') }),
+    ).toBe(-348n);
+  });
+
   it('credits nothing for a downgrade (it waits for the period end)', () => {
     const changedAt = new Date('2026-03-11T00:00:00Z');
     expect(

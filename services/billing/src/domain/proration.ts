@@ -23,16 +23,29 @@ export interface UpgradeProration {
   readonly seats: bigint;
   readonly period: BillingPeriod;
   readonly changedAt: Date;
+  /** Seats are charged from here (a later start, the end of a trial); nothing before it. */
+  readonly chargedFrom?: Date;
 }
 
 /**
  * Seats are billed in arrears at the plan in force when the period closes. An upgrade at
  * `changedAt` therefore owes the cheaper plan only for the time before it: the credit is
- * -round((new - old) * seats * seconds(start, changedAt) / seconds(period)). Several upgrades in
+ * -round((new - old) * seats * seconds(chargedFrom, changedAt) / seconds(period)), chargedFrom being
+ * the period start unless the subscription started or left its trial later. Several upgrades in
  * one period each credit their own step, and the steps add up.
  */
 export function upgradeProrationCredit(input: UpgradeProration): bigint {
   const step = input.newSeatPriceMinor - input.oldSeatPriceMinor;
   if (step <= 0n) return 0n;
-  return -prorateFromPeriodStart(step * input.seats, input.period, input.changedAt);
+  const from =
+    input.chargedFrom && input.chargedFrom > input.period.start
+      ? input.chargedFrom
+      : input.period.start;
+  if (input.changedAt <= from) return 0n;
+  const spent = mulDivRound(
+    step * input.seats,
+    secondsBetween(from, input.changedAt < input.period.end ? input.changedAt : input.period.end),
+    periodSeconds(input.period),
+  );
+  return -spent;
 }

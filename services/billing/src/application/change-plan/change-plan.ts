@@ -70,6 +70,9 @@ export async function changePlan(
     seats,
     period,
     changedAt: now,
+    chargedFrom: new Date(
+      Math.max(current.startedAt.getTime(), current.trialEndsAt?.getTime() ?? 0),
+    ),
   });
   if (credit !== 0n) {
     await deps.invoices.addPending(

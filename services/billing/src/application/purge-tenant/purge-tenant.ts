@@ -13,6 +13,10 @@ export async function purgeTenant(
   deps: BillingDeps,
   deletedAt: Date,
 ): Promise<string | null> {
+  // Two replicas (or a replay) purging at once: the second waits here, then sees the tombstone.
+  await tx.manager.query(`SELECT pg_advisory_xact_lock(hashtext('billing.purge:' || $1))`, [
+    tx.tenantId,
+  ]);
   if (await deps.subscriptions.isTombstoned(tx)) return null;
   const subscription = await deps.subscriptions.findForUpdate(tx);
   let finalNumber: string | null = null;
