@@ -1,22 +1,11 @@
-import type { Express } from 'express';
-import type { DataSource } from 'typeorm';
 import type { Logger } from 'winston';
-import { BILLING_EVENTS, BILLING_JOBS, PLATFORM_TOPICS } from '@tenantry/contracts';
-import type { ServiceDatabaseConfig } from '@tenantry/db';
-import { migrateServiceDatabase, openServiceDataSource } from '@tenantry/db';
+import { BILLING_EVENTS, BILLING_JOBS } from '@tenantry/contracts';
 import type { InboxOutcome, RetryPolicy } from '@tenantry/events';
-import {
-  EventCodec,
-  Outbox,
-  OutboxRelay,
-  createKafkaClient,
-  kafkaReadinessCheck,
-  provisionTopics,
-} from '@tenantry/events';
-import { PostgresIdempotencyStore, createHttpApp, startHttpServer } from '@tenantry/http';
-import { createLogger, createMetrics } from '@tenantry/observability';
+import { PostgresIdempotencyStore } from '@tenantry/http';
+import type { PlatformMetrics } from '@tenantry/observability';
+import type { ServiceHandle } from '@tenantry/service-runtime';
+import { createService } from '@tenantry/service-runtime';
 import type { BillingDeps } from './application/billing-deps';
-import { BILLING_SOURCE } from './application/billing-deps';
 import type { BillingConfig } from './config';
 import type { Clock } from './domain/clock';
 import { SYSTEM_CLOCK } from './domain/clock';
@@ -44,154 +33,85 @@ export interface BillingServiceOptions {
   readonly onUsageOutcome?: (outcome: InboxOutcome) => void;
 }
 
-export interface BillingServiceHandle {
-  readonly app: Express;
-  /** The bound HTTP port (useful with PORT=0). */
-  readonly port: number;
-  readonly logger: Logger;
-  readonly dataSource: DataSource;
+export interface BillingParts {
   readonly deps: BillingDeps;
   readonly api: BillingApi;
   readonly scheduler: PeriodCloseScheduler;
-  /** Stops taking requests, then scheduler, consumers, relay and pool; safe to call twice. */
-  stop(): Promise<void>;
 }
 
-/**
- * Builds and starts the service from its configuration: migrations (as the owner), the pool
- * (as the app role), topics, schemas, relay, consumers, the scheduler, then HTTP last.
- */
-export async function startBillingService(
+export type BillingServiceHandle = ServiceHandle<PlatformMetrics, BillingParts>;
+
+/** The billing service: plans, subscriptions, the usage ledger, invoices and their jobs. */
+export function startBillingService(
   config: BillingConfig,
   options: BillingServiceOptions = {},
 ): Promise<BillingServiceHandle> {
-  const logger = options.logger ?? createLogger('billing');
-  const stops: (() => Promise<unknown> | unknown)[] = [];
-  const stopAll = async (): Promise<void> => {
-    while (stops.length > 0) {
-      const step = stops.pop()!;
-      try {
-        await step();
-      } catch (error) {
-        logger.warn('error while stopping', { err: error });
-      }
-    }
-  };
-
-  try {
-    const database: ServiceDatabaseConfig = {
+  return createService({
+    name: 'billing',
+    instanceId: config.instanceId,
+    logger: options.logger,
+    database: {
       appUrl: config.databaseUrl,
       ownerUrl: config.databaseOwnerUrl,
+      poolSize: config.databasePoolSize,
       entities: BILLING_ENTITIES,
       migrations: BILLING_MIGRATIONS,
-      poolSize: config.databasePoolSize,
-      applicationName: 'billing',
-    };
-    const ran = await migrateServiceDatabase(database);
-    if (ran.length > 0) logger.info('migrations ran', { migrations: ran });
-    const dataSource = await openServiceDataSource(database);
-    stops.push(() => dataSource.destroy());
-
-    const kafka = createKafkaClient({
-      clientId: `billing-${config.instanceId}`,
-      brokers: config.kafkaBrokers,
-      logger,
-    });
-    await provisionTopics(kafka, PLATFORM_TOPICS);
-    const codec = new EventCodec(config.schemaRegistryUrl);
-    // Identity's and the gateway's events are decoded with their definitions (reader schemas);
-    // only what this service produces is registered here.
-    await codec.register([...BILLING_EVENTS, ...BILLING_JOBS]);
-
-    const metrics = createMetrics('billing');
-    const deps: BillingDeps = {
-      plans: new PlanRepository(dataSource),
-      subscriptions: new SubscriptionRepository(),
-      usage: new UsageRepository(),
-      seats: new SeatRepository(),
-      invoices: new InvoiceRepository(),
-      schedule: new ScheduleRepository(),
-      outbox: new Outbox(codec, BILLING_SOURCE),
-      clock: options.clock ?? SYSTEM_CLOCK,
-      paymentTermsDays: config.paymentTermsDays,
-      closeRetryMs: config.closeRetryMs,
-    };
-
-    const relay = new OutboxRelay({
-      dataSource,
-      kafka,
-      logger,
-      metrics,
-      pollIntervalMs: options.relayPollIntervalMs ?? 1000,
-    });
-    await relay.start();
-    stops.push(() => relay.stop());
-
-    const consumers = createBillingConsumers({
-      kafka,
-      dataSource,
-      codec,
-      logger,
-      metrics,
-      deps,
-      groupPrefix: config.consumerGroupPrefix,
-      ...(options.usageRetry ? { usageRetry: options.usageRetry } : {}),
-      ...(options.onUsageOutcome ? { onUsageOutcome: options.onUsageOutcome } : {}),
-    });
-    for (const consumer of [consumers.identity, consumers.usage, consumers.jobs]) {
-      stops.push(() => consumer.stop());
-    }
-    await Promise.all([
-      consumers.identity.start(),
-      consumers.usage.start(),
-      consumers.jobs.start(),
-    ]);
-
-    const scheduler = new PeriodCloseScheduler({
-      dataSource,
-      deps,
-      logger,
-      intervalMs: config.schedulerIntervalMs,
-    });
-    if (config.schedulerEnabled) scheduler.start();
-    stops.push(() => scheduler.stop());
-
-    const api = billingApi(
-      { dataSource, deps },
-      { idempotencyStore: new PostgresIdempotencyStore(dataSource), logger },
-    );
-    const app = createHttpApp({
-      serviceName: 'billing',
-      logger,
-      contextKeys: config.contextKeys,
-      publicRoutes: [...api.publicRoutes.publicRoutes(), ...api.metaRoutes.publicRoutes()],
-      readinessChecks: {
-        database: () => dataSource.query('SELECT 1'),
-        kafka: kafkaReadinessCheck(kafka),
-      },
-      metrics,
-      configure(express) {
-        api.publicRoutes.mount(express);
-        api.metaRoutes.mount(express);
-      },
-    });
-    const server = await startHttpServer(app, { port: config.port, host: config.host, logger });
-    stops.push(() => server.close());
-    logger.info('billing started', { port: server.port, instance: config.instanceId });
-
-    let stopped: Promise<void> | undefined;
-    return {
-      app,
-      port: server.port,
-      logger,
-      dataSource,
-      deps,
-      api,
-      scheduler,
-      stop: () => (stopped ??= stopAll()),
-    };
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
+    },
+    kafkaBrokers: config.kafkaBrokers,
+    schemaRegistryUrl: config.schemaRegistryUrl,
+    produces: [...BILLING_EVENTS, ...BILLING_JOBS],
+    relay: { pollIntervalMs: options.relayPollIntervalMs },
+    http: { contextKeys: config.contextKeys, port: config.port, host: config.host },
+    assemble({ dataSource, outbox, consumers, logger }) {
+      const deps: BillingDeps = {
+        plans: new PlanRepository(dataSource),
+        subscriptions: new SubscriptionRepository(),
+        usage: new UsageRepository(),
+        seats: new SeatRepository(),
+        invoices: new InvoiceRepository(),
+        schedule: new ScheduleRepository(),
+        // Source `/services/billing`, which BILLING_SOURCE names for the use cases.
+        outbox,
+        clock: options.clock ?? SYSTEM_CLOCK,
+        paymentTermsDays: config.paymentTermsDays,
+        closeRetryMs: config.closeRetryMs,
+      };
+      createBillingConsumers({
+        consumers,
+        deps,
+        groupPrefix: config.consumerGroupPrefix,
+        ...(options.usageRetry ? { usageRetry: options.usageRetry } : {}),
+        ...(options.onUsageOutcome ? { onUsageOutcome: options.onUsageOutcome } : {}),
+      });
+      const scheduler = new PeriodCloseScheduler({
+        dataSource,
+        deps,
+        logger,
+        intervalMs: config.schedulerIntervalMs,
+      });
+      const api = billingApi(
+        { dataSource, deps },
+        { idempotencyStore: new PostgresIdempotencyStore(dataSource), logger },
+      );
+      return {
+        http: {
+          publicRoutes: [...api.publicRoutes.publicRoutes(), ...api.metaRoutes.publicRoutes()],
+          configure(app) {
+            api.publicRoutes.mount(app);
+            api.metaRoutes.mount(app);
+          },
+        },
+        tasks: config.schedulerEnabled
+          ? [
+              {
+                name: 'period-close scheduler',
+                start: () => scheduler.start(),
+                stop: () => scheduler.stop(),
+              },
+            ]
+          : [],
+        exposes: { deps, api, scheduler },
+      };
+    },
+  });
 }

@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import {
   ApiCallCompletedEvent,
   MembershipAddedEvent,
@@ -7,15 +6,8 @@ import {
   TenantCreatedEvent,
   TenantDeletedEvent,
 } from '@tenantry/contracts';
-import type {
-  EventCodec,
-  EventsLogger,
-  InboxOutcome,
-  RetryPolicy,
-  createKafkaClient,
-} from '@tenantry/events';
-import { InboxConsumer } from '@tenantry/events';
-import type { PlatformMetrics } from '@tenantry/observability';
+import type { InboxConsumer, InboxOutcome, RetryPolicy } from '@tenantry/events';
+import type { ServiceConsumers } from '@tenantry/service-runtime';
 import type { BillingDeps } from '../application/billing-deps';
 import { apiCallCompletedHandler } from './api-call-completed.handler';
 import { membershipAddedHandler } from './membership-added.handler';
@@ -25,11 +17,7 @@ import { tenantCreatedHandler } from './tenant-created.handler';
 import { tenantDeletedHandler } from './tenant-deleted.handler';
 
 export interface BillingConsumersOptions {
-  readonly kafka: ReturnType<typeof createKafkaClient>;
-  readonly dataSource: DataSource;
-  readonly codec: EventCodec;
-  readonly logger: EventsLogger;
-  readonly metrics: PlatformMetrics;
+  readonly consumers: ServiceConsumers;
   readonly deps: BillingDeps;
   readonly groupPrefix: string;
   /** Retries before a refused usage event goes to the DLQ (it may race its tenant's creation). */
@@ -47,23 +35,22 @@ export interface BillingConsumers {
 }
 
 export function createBillingConsumers(options: BillingConsumersOptions): BillingConsumers {
-  const { kafka, dataSource, codec, logger, metrics, deps } = options;
-  const base = { kafka, dataSource, codec, logger, metrics };
-  const identity = new InboxConsumer({ ...base, name: `${options.groupPrefix}.identity` })
+  const { consumers, deps } = options;
+  const identity = consumers
+    .durable(`${options.groupPrefix}.identity`)
     .on(TenantCreatedEvent, tenantCreatedHandler(deps))
     .on(TenantDeletedEvent, tenantDeletedHandler(deps))
     .on(MembershipAddedEvent, membershipAddedHandler(deps))
     .on(MembershipRemovedEvent, membershipRemovedHandler(deps));
-  const usage = new InboxConsumer({
-    ...base,
-    name: `${options.groupPrefix}.usage`,
-    partitionsConsumedConcurrently: 6,
-    ...(options.usageRetry ? { retry: options.usageRetry } : {}),
-    onOutcome: (outcome) => options.onUsageOutcome?.(outcome),
-  }).on(ApiCallCompletedEvent, apiCallCompletedHandler(deps));
-  const jobs = new InboxConsumer({ ...base, name: `${options.groupPrefix}.jobs` }).on(
-    PeriodCloseRequestedJob,
-    periodCloseHandler(deps),
-  );
+  const usage = consumers
+    .durable(`${options.groupPrefix}.usage`, {
+      partitionsConsumedConcurrently: 6,
+      ...(options.usageRetry ? { retry: options.usageRetry } : {}),
+      onOutcome: (outcome) => options.onUsageOutcome?.(outcome),
+    })
+    .on(ApiCallCompletedEvent, apiCallCompletedHandler(deps));
+  const jobs = consumers
+    .durable(`${options.groupPrefix}.jobs`)
+    .on(PeriodCloseRequestedJob, periodCloseHandler(deps));
   return { identity, usage, jobs };
 }
