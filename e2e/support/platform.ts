@@ -21,6 +21,8 @@ export interface PlatformOptions {
   readonly gatewayTrustProxy?: string;
   /** Identity's failed logins per client address (LOGIN_FAILURES_PER_IP). */
   readonly loginFailuresPerIp?: number;
+  /** A broker of the test's own (e.g. a PrivateKafka it kills); default: the test stack's. */
+  readonly kafkaBrokers?: readonly string[];
 }
 
 /**
@@ -36,6 +38,7 @@ export class E2ePlatform {
   authorization!: ServiceProcess;
   gateway!: ServiceProcess;
   identityDb!: TestDatabase;
+  authorizationDb!: TestDatabase;
   /** The gateway's metrics port (`GET /metrics`), apart from the port clients use. */
   gatewayMetricsUrl = '';
 
@@ -50,6 +53,7 @@ export class E2ePlatform {
     this.identityDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_identity');
     const gatewayDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_gateway');
     const authorizationDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_authorization');
+    this.authorizationDb = authorizationDb;
     this.databases.push(this.identityDb, gatewayDb, authorizationDb);
     const [identityPort, authorizationPort, gatewayPort, gatewayMetricsPort] = [
       await freePort(),
@@ -59,7 +63,7 @@ export class E2ePlatform {
     ];
     this.gatewayMetricsUrl = `http://127.0.0.1:${gatewayMetricsPort}`;
     const common = {
-      KAFKA_BROKERS: env.kafkaBrokers.join(','),
+      KAFKA_BROKERS: (this.options.kafkaBrokers ?? env.kafkaBrokers).join(','),
       SCHEMA_REGISTRY_URL: env.schemaRegistryUrl,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     };

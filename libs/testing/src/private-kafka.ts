@@ -1,9 +1,26 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const PLATFORM = path.resolve(__dirname, '../../../deploy/local/bin/platform.mjs');
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+const PLATFORM = path.join(REPO_ROOT, 'deploy/local/bin/platform.mjs');
+
+/** Alive and not a zombie (a killed child whose parent has not reaped it yet). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 /**
  * A Kafka broker of a test's own (a separate local-stack profile), for tests that stop and
@@ -44,6 +61,24 @@ export class PrivateKafka {
       ],
       { env: this.env, maxBuffer: 16 * 1024 * 1024 },
     );
+  }
+
+  /**
+   * `kill -9` on the broker's JVM (by the pid the stack recorded): no clean shutdown, no flush
+   * of what it had not written yet, the way a broker dies when its node does. `start` again
+   * recovers from the same data folder.
+   */
+  async kill(): Promise<void> {
+    // Where the local stack records its processes (deploy/local/lib/stack-config.mjs).
+    const pidFile = path.join(REPO_ROOT, '.stack', this.profile, 'pids', 'kafka.pid');
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n', 1)[0]);
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no broker pid in ${pidFile}`);
+    process.kill(pid, 'SIGKILL');
+    for (let waited = 0; waited < 10_000; waited += 50) {
+      if (!isRunning(pid)) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`broker ${pid} still alive 10 s after SIGKILL`);
   }
 
   async stop(): Promise<void> {
