@@ -34,6 +34,7 @@ import {
   readStackConfig,
   renderKustomization,
   selectorMatches,
+  SERVICES_NOT_YET_DEPLOYED,
   servicesWithMain,
   str,
   yamlFilesUnder,
@@ -111,8 +112,9 @@ describe.each(KUSTOMIZATIONS)('kustomization %s', (name) => {
   });
 
   it('has one Deployment per service with an entry point, and nothing else', () => {
-    expect(deployments.map(nameOf).sort()).toEqual(servicesWithMain());
-    expect(Object.keys(SERVICES).sort()).toEqual(servicesWithMain());
+    const deployed = servicesWithMain().filter((s) => !SERVICES_NOT_YET_DEPLOYED.includes(s));
+    expect(deployments.map(nameOf).sort()).toEqual(deployed);
+    expect(Object.keys(SERVICES).sort()).toEqual(deployed);
   });
 
   it.each(Object.keys(SERVICES))('Deployment %s is hardened, probed and sized', (service) => {

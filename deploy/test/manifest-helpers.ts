@@ -327,6 +327,13 @@ export function readStackConfig(): StackConfigView {
 }
 
 /** Services with an entry point: services/<name>/src/main.ts. */
+/**
+ * Services with an entry point that the local stack and the Kubernetes base do not run yet:
+ * billing is built and tested in-process, and its wiring (gateway route, stack entry,
+ * manifests) is the next step of its issue. Remove a name when its manifests land.
+ */
+export const SERVICES_NOT_YET_DEPLOYED: readonly string[] = ['billing'];
+
 export function servicesWithMain(): string[] {
   return fs
     .readdirSync(path.join(REPO_ROOT, 'services'))
