@@ -103,6 +103,8 @@ export class OutboxRelay {
   private readonly maxRefusals: number;
   private readonly listenerApplicationName: string;
   private producer: Producer | undefined;
+  /** Connected lazily inside a pass, so a broker that refuses the connection is recorded on rows. */
+  private producerConnected = false;
   private listener: Client | undefined;
   private listenerFailures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -150,7 +152,7 @@ export class OutboxRelay {
     this.wake?.();
     await this.loop;
     await this.unlisten();
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.disconnectProducer();
     this.producer = undefined;
   }
 
@@ -164,13 +166,8 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     let failures = 0;
-    let connected = false;
     while (this.running) {
       try {
-        if (!connected) {
-          await this.producer?.connect();
-          connected = true;
-        }
         const pass = await this.publishPass();
         this.reportSetAside(pass.setAside);
         if (pass.transient !== undefined) throw pass.transient;
@@ -186,11 +183,10 @@ export class OutboxRelay {
           );
       } catch (error) {
         failures += 1;
-        connected = false;
         if (this.options.metrics) {
           this.options.metrics.outboxBacklog.set(await this.backlog().catch(() => Number.NaN));
         }
-        await this.producer?.disconnect().catch(() => undefined);
+        await this.disconnectProducer();
         const delay = Math.min(this.maxBackoffMs, 200 * 2 ** Math.min(failures, 10));
         this.logger.warn('outbox relay could not publish; retrying', {
           err: error,
@@ -226,6 +222,13 @@ export class OutboxRelay {
       if (rows.length === 0) return emptyPass();
       const query = (sql: string, params: unknown[]): Promise<unknown> =>
         manager.query(sql, params);
+      // A broker that is down refuses the connection before any send: that is a failed attempt
+      // for every row of the batch too, recorded like a failed send (attempts, last_error).
+      const connectError = await this.connectProducer(producer);
+      if (connectError !== undefined) {
+        await this.recordFailure(query, rows, connectError);
+        return { ...emptyPass(), scanned: rows.length, transient: connectError };
+      }
       const batchError = await this.send(producer, rows);
       if (batchError === undefined) {
         await this.markPublished(query, rows);
@@ -292,6 +295,23 @@ export class OutboxRelay {
     await this.markPublished(query, published);
     result.published = published.length;
     return result;
+  }
+
+  /** Connects the producer unless it is; returns the error instead of throwing it. */
+  private async connectProducer(producer: Producer): Promise<unknown> {
+    if (this.producerConnected) return undefined;
+    try {
+      await producer.connect();
+      this.producerConnected = true;
+      return undefined;
+    } catch (error) {
+      return error ?? new Error('connecting to Kafka failed');
+    }
+  }
+
+  private async disconnectProducer(): Promise<void> {
+    this.producerConnected = false;
+    await this.producer?.disconnect().catch(() => undefined);
   }
 
   /** Sends rows in one request; returns the error instead of throwing it. */
