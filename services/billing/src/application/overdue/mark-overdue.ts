@@ -9,6 +9,8 @@ import { publishSubscriptionChanged } from '../subscription-events';
  * active or trialing subscription to past_due. Returns how many it flagged.
  */
 export async function markOverdue(tx: TenantTransaction, deps: BillingDeps): Promise<number> {
+  // The tenant's billing lock first, as closing a period takes it (see settle-invoice).
+  const subscription = await deps.subscriptions.findForUpdate(tx);
   const now = deps.clock.now();
   const overdue = await deps.invoices.newlyOverdue(tx, now);
   for (const invoice of overdue) {
@@ -29,7 +31,6 @@ export async function markOverdue(tx: TenantTransaction, deps: BillingDeps): Pro
   }
   await deps.schedule.setOverdueCheck(tx, await deps.invoices.nextDueAt(tx));
   if (overdue.length === 0) return 0;
-  const subscription = await deps.subscriptions.findForUpdate(tx);
   if (subscription && (subscription.status === 'active' || subscription.status === 'trialing')) {
     const pastDue = { ...subscription, status: 'past_due' as const };
     await deps.subscriptions.update(tx, pastDue);

@@ -15,6 +15,10 @@ async function lockedInvoice(
   deps: BillingDeps,
   id: string,
 ): Promise<Invoice> {
+  // The subscription row is the tenant's billing lock, taken first by every transaction that
+  // changes invoices or the subscription (closing, plan changes, overdue checks): one lock order,
+  // so two of them wait for each other instead of deadlocking.
+  await deps.subscriptions.findForUpdate(tx);
   // Another tenant's invoice is invisible under RLS: the same 404 as a missing one.
   const invoice = await deps.invoices.find(tx, id, true);
   if (!invoice || invoice.status === 'draft') {
