@@ -81,7 +81,7 @@ describe('gateway: limits and upstream failures', () => {
     const crash = await request(harness.url).get('/v1/me/crash').set(auth);
     expect(crash.status).toBe(502);
 
-    const unreachable = await request(harness.url).get('/v1/invoices').set(auth);
+    const unreachable = await request(harness.url).get('/v1/billing/invoices').set(auth);
     expect(unreachable.status).toBe(502);
     expect(JSON.stringify(unreachable.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|:9\b/);
     expect(Object.keys(unreachable.body).sort()).toEqual(

@@ -107,7 +107,7 @@ describe('gateway: the trust boundary', () => {
     // Same prefix, not declared public: needs a credential.
     expect((await request(harness.url).get('/v1/tenants/acme')).status).toBe(401);
     // A document may not open paths the route table does not give its service.
-    expect((await request(harness.url).get('/v1/invoices')).status).not.toBe(200);
+    expect((await request(harness.url).get('/v1/billing/invoices')).status).not.toBe(200);
   });
 
   it('never routes internal or unknown paths, nor paths an upstream could re-normalise', async () => {

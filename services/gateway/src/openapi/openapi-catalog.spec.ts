@@ -48,3 +48,44 @@ describe('OpenApiCatalog: path parameters', () => {
     expect((error as HttpProblem).status).toBe(400);
   });
 });
+
+describe('OpenApiCatalog: billing', () => {
+  function withBilling(): OpenApiCatalog {
+    const c = catalog();
+    c.update('billing', {
+      openapi: '3.1.0',
+      paths: {
+        '/v1/billing/subscription': { get: { 'x-permission': 'billing.subscription:read' } },
+        '/v1/billing/invoices/{invoiceId}': { get: { 'x-permission': 'billing.invoices:read' } },
+        // Not billing's at the gateway: neither published nor trusted for a permission.
+        '/v1/members/{userId}': { delete: { 'x-permission': 'public' } },
+      },
+    });
+    return c;
+  }
+
+  it('takes billing’s operations under /v1/billing with the permissions it declares', () => {
+    const c = withBilling();
+    expect(c.hasDocument('billing')).toBe(true);
+    expect(c.operationFor('GET', '/v1/billing/subscription')).toMatchObject({
+      service: 'billing',
+      route: '/v1/billing/subscription',
+      permission: 'billing.subscription:read',
+    });
+    expect(c.operationFor('GET', '/v1/billing/invoices/inv-1')).toMatchObject({
+      service: 'billing',
+      route: '/v1/billing/invoices/:invoiceId',
+      permission: 'billing.invoices:read',
+    });
+    expect(c.isPublic('GET', '/v1/billing/subscription')).toBe(false);
+  });
+
+  it('publishes billing’s paths in the merged document, and none it does not own', () => {
+    const paths = Object.keys((withBilling().document() as { paths: object }).paths);
+    expect(paths).toEqual(
+      expect.arrayContaining(['/v1/billing/subscription', '/v1/billing/invoices/{invoiceId}']),
+    );
+    const c = withBilling();
+    expect(c.operationFor('DELETE', '/v1/members/u-1')).toBeUndefined();
+  });
+});

@@ -16,6 +16,33 @@ describe('route table', () => {
     );
   });
 
+  it('sends every billing route to billing, and nothing else there', () => {
+    // Billing's public routes (services/billing/src/http), concrete.
+    for (const path of [
+      '/v1/billing/plans',
+      '/v1/billing/subscription',
+      '/v1/billing/subscription/plan',
+      '/v1/billing/subscription/cancel',
+      '/v1/billing/usage',
+      '/v1/billing/invoices',
+      '/v1/billing/invoices/inv-1',
+      '/v1/billing/invoices/inv-1/html',
+      '/v1/billing/invoices/inv-1/payments',
+      '/v1/billing/invoices/inv-1/void',
+      '/v1/billing/invoices/inv-1/credit-notes',
+    ]) {
+      expect({ path, service: resolveRoute(DEFAULT_ROUTE_TABLE, path)?.entry.service }).toEqual({
+        path,
+        service: 'billing',
+      });
+    }
+    expect(resolveRoute(DEFAULT_ROUTE_TABLE, '/v1/billingx')).toBeUndefined();
+    // The provisional prefixes billing never served are gone: no route falls through to it.
+    for (const path of ['/v1/plans', '/v1/subscriptions', '/v1/invoices/x', '/v1/usage']) {
+      expect(resolveRoute(DEFAULT_ROUTE_TABLE, path)).toBeUndefined();
+    }
+  });
+
   it('flags paths an upstream could normalise into another route', () => {
     for (const path of [
       '/v1/me/../internal',

@@ -30,8 +30,9 @@ export function parseRouteTable(entries: Readonly<Record<string, string>>): Rout
 
 /**
  * Which service owns which public path: the one declared route table. Internal routes
- * (`/internal/...`) are deliberately absent, so no client request can reach them. Prefixes of
- * billing and reporting are provisional until those services publish their routes.
+ * (`/internal/...`) are deliberately absent, so no client request can reach them. Billing owns
+ * everything under `/v1/billing` (its routes, docs/adr/0011); reporting's prefix is provisional
+ * until that service publishes its routes.
  */
 export const DEFAULT_ROUTE_TABLE: RouteTable = parseRouteTable({
   '/v1/signup': 'identity',
@@ -49,10 +50,7 @@ export const DEFAULT_ROUTE_TABLE: RouteTable = parseRouteTable({
   '/v1/roles': 'authorization',
   '/v1/role-assignments': 'authorization',
   '/v1/audit-log': 'authorization',
-  '/v1/plans': 'billing',
-  '/v1/subscriptions': 'billing',
-  '/v1/invoices': 'billing',
-  '/v1/usage': 'billing',
+  '/v1/billing': 'billing',
   '/v1/reports': 'reporting',
 });
 

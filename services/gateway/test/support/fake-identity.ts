@@ -110,7 +110,7 @@ function identityRoutes(): ApiRoutes {
     .add(
       {
         method: 'get',
-        path: '/v1/invoices',
+        path: '/v1/billing/invoices',
         summary: 'Not identity’s at the gateway: must not be published as identity’s',
         permission: 'public',
         responses: ok,
