@@ -33,6 +33,10 @@ export const EXTERNAL_SECRETS: Readonly<Record<string, Readonly<Record<string, s
     DATABASE_URL: 'postgres://authorization_app:x@db.example.internal:5432/authorization',
     DATABASE_OWNER_URL: 'postgres://authorization_owner:x@db.example.internal:5432/authorization',
   },
+  'tenantry-billing-db': {
+    DATABASE_URL: 'postgres://billing_app:x@db.example.internal:5432/billing',
+    DATABASE_OWNER_URL: 'postgres://billing_owner:x@db.example.internal:5432/billing',
+  },
   'tenantry-gateway-db': {
     DATABASE_URL: 'postgres://gateway_app:x@db.example.internal:5432/gateway',
     DATABASE_OWNER_URL: 'postgres://gateway_owner:x@db.example.internal:5432/gateway',
@@ -79,6 +83,15 @@ export const SERVICES: Readonly<Record<string, ServiceExpectation>> = {
       'INSTANCE_ID',
     ],
   },
+  billing: {
+    required: ['CONTEXT_TOKEN_PUBLIC_KEYS'],
+    production: [
+      ...COMMON_PRODUCTION,
+      'BILLING_DATABASE_URL',
+      'BILLING_DATABASE_OWNER_URL',
+      'INSTANCE_ID',
+    ],
+  },
   gateway: {
     required: ['CONTEXT_TOKEN_PRIVATE_KEY'],
     production: [
@@ -88,6 +101,8 @@ export const SERVICES: Readonly<Record<string, ServiceExpectation>> = {
       'REDIS_URL',
       'IDENTITY_URL',
       'AUTHORIZATION_URL',
+      // Optional in the gateway's config, but without it every /v1/billing route is a 503.
+      'BILLING_URL',
     ],
   },
 };

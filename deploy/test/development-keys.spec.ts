@@ -3,6 +3,7 @@
 // `local-stack-only-` prefix, so this checks that its key id is on libs/tenancy's list.
 import { DevelopmentSecretRefusedError, generateContextTokenKeyPair } from '@tenantry/tenancy';
 import { loadConfig as loadAuthorizationConfig } from '../../services/authorization/src/config';
+import { loadConfig as loadBillingConfig } from '../../services/billing/src/config';
 import { loadGatewayConfig } from '../../services/gateway/src/config';
 import { loadConfig as loadIdentityConfig } from '../../services/identity/src/config';
 import { readStackConfig } from './manifest-helpers';
@@ -10,6 +11,7 @@ import { readStackConfig } from './manifest-helpers';
 const LOADERS: Readonly<Record<string, (env: NodeJS.ProcessEnv) => unknown>> = {
   identity: loadIdentityConfig,
   authorization: loadAuthorizationConfig,
+  billing: loadBillingConfig,
   gateway: loadGatewayConfig,
 };
 

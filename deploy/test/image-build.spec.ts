@@ -27,6 +27,7 @@ jest.setTimeout(120_000);
 const CONFIG_LOADERS: Readonly<Record<string, string>> = {
   identity: 'loadConfig',
   authorization: 'loadConfig',
+  billing: 'loadConfig',
   gateway: 'loadGatewayConfig',
 };
 

@@ -50,6 +50,7 @@ export const PROFILE_DEFAULTS = {
     ZIPKIN_PORT: 9411,
     IDENTITY_PORT: 4001,
     AUTHORIZATION_PORT: 4002,
+    BILLING_PORT: 4003,
     GATEWAY_PORT: 8080,
     GATEWAY_METRICS_PORT: 9464,
     REDIS_PORT: 6379,
@@ -63,6 +64,7 @@ export const PROFILE_DEFAULTS = {
     ZIPKIN_PORT: 19411,
     IDENTITY_PORT: 14001,
     AUTHORIZATION_PORT: 14002,
+    BILLING_PORT: 14003,
     GATEWAY_PORT: 18080,
     GATEWAY_METRICS_PORT: 19464,
     // The same port as dev: the system Redis most machines run is shared (its keys are
@@ -161,6 +163,21 @@ export const SERVICES = [
     health: (ports) => `http://127.0.0.1:${ports.AUTHORIZATION_PORT}/readyz`,
   },
   {
+    // After identity and authorization (its consumers read identity's events from the start, so
+    // the order is not needed for correctness), before the gateway, which fetches its OpenAPI
+    // document at start to know its routes' permissions.
+    name: 'billing',
+    cmd: [...RUN_TS, 'services/billing/src/main.ts'],
+    env: (addr, ports) => ({
+      ...commonServiceEnv(addr),
+      PORT: String(ports.BILLING_PORT),
+      BILLING_DATABASE_URL: addr.databases.billing.appUrl,
+      BILLING_DATABASE_OWNER_URL: addr.databases.billing.ownerUrl,
+      CONTEXT_TOKEN_PUBLIC_KEYS: DEV_CONTEXT_TOKEN_PUBLIC_KEYS,
+    }),
+    health: (ports) => `http://127.0.0.1:${ports.BILLING_PORT}/readyz`,
+  },
+  {
     name: 'gateway',
     cmd: [...RUN_TS, 'services/gateway/src/main.ts'],
     env: (addr, ports) => ({
@@ -172,6 +189,7 @@ export const SERVICES = [
       GATEWAY_DATABASE_OWNER_URL: addr.databases.gateway.ownerUrl,
       IDENTITY_URL: `http://127.0.0.1:${ports.IDENTITY_PORT}`,
       AUTHORIZATION_URL: `http://127.0.0.1:${ports.AUTHORIZATION_PORT}`,
+      BILLING_URL: `http://127.0.0.1:${ports.BILLING_PORT}`,
       // Only the gateway holds the private key: only it can mint a context.
       CONTEXT_TOKEN_PRIVATE_KEY: DEV_SECRETS.CONTEXT_TOKEN_PRIVATE_KEY,
     }),
