@@ -28,7 +28,7 @@ export interface BillingServiceOptions {
   readonly clock?: Clock;
   /** Relay poll interval (tests use a short one). */
   readonly relayPollIntervalMs?: number;
-  /** Retries of a refused usage event before the DLQ (tests use few). */
+  /** Retries of a refused usage event before the DLQ (tests use few); wins over the config's. */
   readonly usageRetry?: RetryPolicy;
   readonly onUsageOutcome?: (outcome: InboxOutcome) => void;
 }
@@ -46,6 +46,7 @@ export function startBillingService(
   config: BillingConfig,
   options: BillingServiceOptions = {},
 ): Promise<BillingServiceHandle> {
+  const usageRetry = options.usageRetry ?? config.usageRetry;
   return createService({
     name: 'billing',
     instanceId: config.instanceId,
@@ -80,7 +81,7 @@ export function startBillingService(
         consumers,
         deps,
         groupPrefix: config.consumerGroupPrefix,
-        ...(options.usageRetry ? { usageRetry: options.usageRetry } : {}),
+        ...(usageRetry ? { usageRetry } : {}),
         ...(options.onUsageOutcome ? { onUsageOutcome: options.onUsageOutcome } : {}),
       });
       const scheduler = new PeriodCloseScheduler({

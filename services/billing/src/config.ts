@@ -1,4 +1,5 @@
-import { kafkaBrokersFromEnv } from '@tenantry/events';
+import { DEFAULT_RETRY_POLICY, kafkaBrokersFromEnv } from '@tenantry/events';
+import type { RetryPolicy } from '@tenantry/events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -37,6 +38,15 @@ const schema = z.object({
   BILLING_PAYMENT_TERMS_DAYS: positiveInt(14),
   /** `false` turns the scheduler off on this replica (the job consumer keeps running). */
   BILLING_SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true'),
+  /**
+   * Attempts at a refused usage event (unknown tenant, which may be one whose creation it
+   * overtook) before it goes to the DLQ, and the backoff between them. Each attempt holds its
+   * partition, so a long history of refused events (a fresh consumer group on a busy topic) drains
+   * at about one event per second per partition with the defaults.
+   */
+  BILLING_USAGE_RETRY_ATTEMPTS: positiveInt(DEFAULT_RETRY_POLICY.attempts),
+  BILLING_USAGE_RETRY_INITIAL_DELAY_MS: positiveInt(DEFAULT_RETRY_POLICY.initialDelayMs),
+  BILLING_USAGE_RETRY_MAX_DELAY_MS: positiveInt(DEFAULT_RETRY_POLICY.maxDelayMs),
 });
 
 export interface BillingConfig {
@@ -54,6 +64,8 @@ export interface BillingConfig {
   readonly closeRetryMs: number;
   readonly paymentTermsDays: number;
   readonly schedulerEnabled: boolean;
+  /** Retries of a refused usage event before the DLQ; absent: the inbox's default policy. */
+  readonly usageRetry?: RetryPolicy;
 }
 
 /** The service's environment, parsed and validated once at start. */
@@ -79,5 +91,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     closeRetryMs: e.BILLING_CLOSE_RETRY_MS,
     paymentTermsDays: e.BILLING_PAYMENT_TERMS_DAYS,
     schedulerEnabled: e.BILLING_SCHEDULER_ENABLED === 'true',
+    usageRetry: {
+      attempts: e.BILLING_USAGE_RETRY_ATTEMPTS,
+      initialDelayMs: e.BILLING_USAGE_RETRY_INITIAL_DELAY_MS,
+      maxDelayMs: Math.max(
+        e.BILLING_USAGE_RETRY_MAX_DELAY_MS,
+        e.BILLING_USAGE_RETRY_INITIAL_DELAY_MS,
+      ),
+    },
   };
 }
