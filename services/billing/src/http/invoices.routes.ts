@@ -133,7 +133,9 @@ export function addInvoiceRoutes(routes: ApiRoutes, routeDeps: RouteDeps): void 
       path: '/v1/billing/invoices/:invoiceId/void',
       summary: 'Void an unpaid invoice with a credit note for its total (operators; audited)',
       tags: ['billing'],
-      permission: 'billing.subscription:manage',
+      // Operators hold no tenant role, so the gateway lets them through only where a route asks
+      // for `authenticated`; requireOperator() below is the real check (as for POST /plans).
+      permission: 'authenticated',
       idempotency: 'optional',
       params: invoiceParams,
       body: z.strictObject({ reason: reasonSchema }),
@@ -163,7 +165,9 @@ export function addInvoiceRoutes(routes: ApiRoutes, routeDeps: RouteDeps): void 
       path: '/v1/billing/invoices/:invoiceId/credit-notes',
       summary: 'Correct an issued or paid invoice with a credit note (operators; audited)',
       tags: ['billing'],
-      permission: 'billing.subscription:manage',
+      // Operators hold no tenant role, so the gateway lets them through only where a route asks
+      // for `authenticated`; requireOperator() below is the real check (as for POST /plans).
+      permission: 'authenticated',
       idempotency: 'optional',
       params: invoiceParams,
       body: z.strictObject({
