@@ -23,11 +23,17 @@ export interface PlatformOptions {
   readonly loginFailuresPerIp?: number;
   /** A broker of the test's own (e.g. a PrivateKafka it kills); default: the test stack's. */
   readonly kafkaBrokers?: readonly string[];
+  /**
+   * Runs billing too, with the gateway routing /v1/billing to it. Off by default: only the tests
+   * that need it pay for its start (and for its consumers reading the topics' history).
+   */
+  readonly billing?: boolean;
 }
 
 /**
- * Identity, authorization and the gateway as real processes on fresh databases, against the test
- * stack's Kafka, registry, PostgreSQL and Redis. Tests talk to `gatewayUrl` as a client would.
+ * Identity, authorization (and, when asked, billing) and the gateway as real processes on fresh
+ * databases, against the test stack's Kafka, registry, PostgreSQL and Redis. Tests talk to
+ * `gatewayUrl` as a client would.
  */
 export class E2ePlatform {
   /** The gateway's key pair: the gateway gets the private key, the services the public one. */
@@ -39,6 +45,9 @@ export class E2ePlatform {
   gateway!: ServiceProcess;
   identityDb!: TestDatabase;
   authorizationDb!: TestDatabase;
+  /** Set only when started with `billing: true`. */
+  billing: ServiceProcess | undefined;
+  billingDb: TestDatabase | undefined;
   /** The gateway's metrics port (`GET /metrics`), apart from the port clients use. */
   gatewayMetricsUrl = '';
 
@@ -55,7 +64,8 @@ export class E2ePlatform {
     const authorizationDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_authorization');
     this.authorizationDb = authorizationDb;
     this.databases.push(this.identityDb, gatewayDb, authorizationDb);
-    const [identityPort, authorizationPort, gatewayPort, gatewayMetricsPort] = [
+    const [identityPort, authorizationPort, gatewayPort, gatewayMetricsPort, billingPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -99,6 +109,31 @@ export class E2ePlatform {
       },
       `http://127.0.0.1:${authorizationPort}`,
     );
+    if (this.options.billing) {
+      const billingDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_billing');
+      this.billingDb = billingDb;
+      this.databases.push(billingDb);
+      this.billing = new ServiceProcess(
+        'billing',
+        'services/billing/src/main.ts',
+        {
+          ...common,
+          ...this.contextKeys.serviceEnv,
+          PORT: String(billingPort),
+          BILLING_DATABASE_URL: billingDb.appUrl,
+          BILLING_DATABASE_OWNER_URL: billingDb.ownerUrl,
+          // Its own consumer groups: the topics' history is read into this run's database only.
+          KAFKA_CONSUMER_GROUP_PREFIX: `e2e-billing-${randomBytes(4).toString('hex')}`,
+          // That history holds usage of tenants this database never saw (other tests' runs):
+          // each is refused, and with the default retries would hold its partition for about a
+          // second before reaching the DLQ.
+          BILLING_USAGE_RETRY_ATTEMPTS: '2',
+          BILLING_USAGE_RETRY_INITIAL_DELAY_MS: '20',
+          BILLING_USAGE_RETRY_MAX_DELAY_MS: '50',
+        },
+        `http://127.0.0.1:${billingPort}`,
+      );
+    }
     this.gateway = new ServiceProcess(
       'gateway',
       'services/gateway/src/main.ts',
@@ -112,6 +147,7 @@ export class E2ePlatform {
         GATEWAY_DATABASE_OWNER_URL: gatewayDb.ownerUrl,
         IDENTITY_URL: this.identity.url,
         AUTHORIZATION_URL: this.authorization.url,
+        ...(this.billing ? { BILLING_URL: this.billing.url } : {}),
         AUTHZ_DECISION_TTL_MS: String(this.options.decisionTtlMs ?? 10_000),
         AUTHZ_TIMEOUT_MS: '1000',
         RATE_LIMIT_RPS: String(this.options.rateLimitRps ?? 200),
@@ -130,7 +166,8 @@ export class E2ePlatform {
       },
       `http://127.0.0.1:${gatewayPort}`,
     );
-    await Promise.all([this.identity.start(), this.authorization.start()]);
+    await Promise.all([this.identity.start(), this.authorization.start(), this.billing?.start()]);
+    // After the services: it reads their OpenAPI documents (the routes' permissions) at start.
     await this.gateway.start();
     return this;
   }
@@ -175,6 +212,7 @@ export class E2ePlatform {
 
   async stop(): Promise<void> {
     await this.gateway?.stop();
+    await this.billing?.stop();
     await this.authorization?.stop();
     await this.identity?.stop();
     for (const database of this.databases) await database.drop();
