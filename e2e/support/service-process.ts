@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -36,12 +37,22 @@ export class ServiceProcess {
   async start(timeoutMs = 60_000): Promise<this> {
     const child = spawn(process.execPath, ['-r', '@swc-node/register', this.entry], {
       cwd: REPO_ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', TELEMETRY_EXPORTER: 'none', ...this.env },
+      // E2E_LOG_LEVEL=debug and E2E_LOG_DIR=<folder> keep a failing run's whole story.
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+        TELEMETRY_EXPORTER: 'none',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    const logDir = process.env.E2E_LOG_DIR;
+    const logFile = logDir ? path.join(logDir, `${this.name}-${child.pid ?? 'unknown'}.log`) : '';
+    if (logDir) mkdirSync(logDir, { recursive: true });
     const keep = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString()).slice(-20_000);
+      if (logFile) appendFileSync(logFile, chunk);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);

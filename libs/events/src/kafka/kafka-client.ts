@@ -54,6 +54,22 @@ export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): strin
     .filter(Boolean);
 }
 
+/** kafkajs' own verbosity: warn by default; `KAFKAJS_LOG_LEVEL=info` shows joins and fetches. */
+function kafkajsLogLevel(name: string | undefined): logLevel {
+  switch (name?.toLowerCase()) {
+    case 'debug':
+      return logLevel.DEBUG;
+    case 'info':
+      return logLevel.INFO;
+    case 'error':
+      return logLevel.ERROR;
+    case 'nothing':
+      return logLevel.NOTHING;
+    default:
+      return logLevel.WARN;
+  }
+}
+
 /** A kafkajs client whose own log lines go to the service's structured logger. */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
   const logger = options.logger ?? silentLogger;
@@ -63,7 +79,7 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     brokers: [...options.brokers],
     ssl: security.ssl,
     ...(security.sasl ? { sasl: security.sasl as SASLOptions } : {}),
-    logLevel: logLevel.WARN,
+    logLevel: kafkajsLogLevel(process.env.KAFKAJS_LOG_LEVEL),
     retry: { initialRetryTime: 200, retries: 8 },
     logCreator:
       () =>
@@ -76,6 +92,7 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
           logger.debug(line, meta);
         } else if (level === logLevel.ERROR) logger.error(line, meta);
         else if (level === logLevel.WARN) logger.warn(line, meta);
+        else if (level === logLevel.INFO) logger.info(line, meta);
         else logger.debug(line, meta);
       },
   });
