@@ -193,6 +193,10 @@ export class InboxConsumer {
    * not committed: skipped when the partition is fetched again, so nothing is dead-lettered twice.
    */
   private readonly settledAhead = new Map<string, Set<string>>();
+  /** When the running kafkajs consumer crashed (cleared when it has joined its group again). */
+  private crashedAt: number | undefined;
+  private restartAttempts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: InboxConsumerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -248,6 +252,15 @@ export class InboxConsumer {
     this.stopping = false;
     this.dlqProducer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.dlqProducer.connect();
+    await this.runConsumer();
+  }
+
+  /** False while a crashed consumer waits to be restarted (kafkajs' restart or the inbox's). */
+  get running(): boolean {
+    return this.consumer !== undefined && this.crashedAt === undefined;
+  }
+
+  private async runConsumer(): Promise<void> {
     const consumer = this.options.kafka.consumer({
       groupId: this.options.name,
       allowAutoTopicCreation: false,
@@ -267,7 +280,30 @@ export class InboxConsumer {
       });
     }
     // A new assignment starts from the committed offsets: forget the old one's state.
-    consumer.on(consumer.events.GROUP_JOIN, () => this.forgetPartitions());
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.forgetPartitions();
+      if (this.crashedAt !== undefined) {
+        this.logger.info('consumer rejoined its group after a crash', {
+          consumer: this.options.name,
+          down_ms: Date.now() - this.crashedAt,
+        });
+      }
+      this.crashedAt = undefined;
+      this.restartAttempts = 0;
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.stopping || consumer !== this.consumer) return;
+      this.crashedAt ??= Date.now();
+      this.faults?.crashes.inc({
+        consumer: this.options.name,
+        restarted_by: payload.restart ? 'kafkajs' : 'inbox',
+      });
+      // kafkajs restarts the consumer after a retriable crash (broker unreachable, retries
+      // exhausted) and stops it for good after any other (a protocol error, an exception out of
+      // a batch): then the inbox starts a fresh one, or the consumer would be silently dead.
+      if (payload.restart) return;
+      this.scheduleRestart(payload.error);
+    });
     await consumer.connect();
     await consumer.subscribe({
       topics: this.topics,
@@ -281,9 +317,49 @@ export class InboxConsumer {
     });
   }
 
+  /**
+   * Replaces a consumer kafkajs gave up on with a new one, with the outage backoff between
+   * attempts. The new one resumes from the committed offsets; what the old one handled but had
+   * not committed is met again and skipped by the inbox.
+   */
+  private scheduleRestart(error: unknown): void {
+    if (this.restartTimer) return;
+    this.restartAttempts += 1;
+    const backoff = this.options.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
+    const delay = retryDelayMs(
+      { attempts: Number.POSITIVE_INFINITY, ...backoff },
+      this.restartAttempts,
+    );
+    this.logger.error('consumer crashed and kafkajs will not restart it; restarting it', {
+      err: error,
+      consumer: this.options.name,
+      attempt: this.restartAttempts,
+      retry_in_ms: delay,
+    });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restart();
+    }, delay);
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopping) return;
+    const crashed = this.consumer;
+    await crashed?.disconnect().catch(() => undefined);
+    if (this.stopping || crashed !== this.consumer) return;
+    try {
+      await this.runConsumer();
+    } catch (error) {
+      if (!this.stopping) this.scheduleRestart(error);
+    }
+  }
+
   /** Finishes the message in hand (or abandons its retries, leaving it uncommitted), then stops. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.crashedAt = undefined;
     this.forgetPartitions();
     this.outageSince = undefined;
     await this.consumer?.disconnect().catch(() => undefined);

@@ -6,6 +6,8 @@ export interface InboxFaultMetrics {
   readonly paused: Gauge<'consumer'>;
   /** Failed attempts that were transient (retried after a pause, never dead-lettered). */
   readonly transientFailures: Counter<'consumer'>;
+  /** kafkajs consumer crashes, by who restarts it (`kafkajs` itself, or the inbox when it won't). */
+  readonly crashes: Counter<'consumer' | 'restarted_by'>;
 }
 
 /**
@@ -31,5 +33,14 @@ export function inboxFaultMetrics(metrics: PlatformMetrics): InboxFaultMetrics {
       labelNames: ['consumer'] as const,
       registers: [registry],
     });
-  return { paused, transientFailures };
+  const crashes =
+    (registry.getSingleMetric('inbox_consumer_crashes_total') as
+      Counter<'consumer' | 'restarted_by'> | undefined) ??
+    new Counter({
+      name: 'inbox_consumer_crashes_total',
+      help: 'Crashes of an inbox consumer; restarted_by says whether kafkajs or the inbox restarted it',
+      labelNames: ['consumer', 'restarted_by'] as const,
+      registers: [registry],
+    });
+  return { paused, transientFailures, crashes };
 }
