@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Response } from 'supertest';
 import { PeriodCloseRequestedJob, periodCloseIdempotencyKey } from '@tenantry/contracts';
+import { idempotentEventId } from '@tenantry/events';
 import { waitFor } from '@tenantry/testing';
 import { BillingTestBed } from './support/billing-test-bed';
 
@@ -260,6 +262,66 @@ describe('period close, invoices and their lifecycle', () => {
         r.body.subscription.pendingPlanCode === final.pendingPlanCode,
     );
     expect(last).toBeDefined();
+  });
+
+  it('a plan change re-run under its Idempotency-Key after a lost response changes nothing (derived event id)', async () => {
+    bed.clock.set('2026-03-15T00:00:00Z');
+    const { tenantId, owner } = await bed.tenant('team', 1);
+    const key = `upgrade-${randomUUID()}`;
+    const upgrade = (): Promise<Response> =>
+      bed.call(
+        'put',
+        '/v1/billing/subscription/plan',
+        tenantId,
+        owner,
+        { planCode: 'business' },
+        bed.service,
+        { 'Idempotency-Key': key },
+      );
+    const first = await upgrade();
+    expect(first.status).toBe(200);
+    expect(first.body.outcome).toBe('upgraded');
+    const derived = idempotentEventId(
+      { idempotencyKey: key, eventType: 'billing.subscription.changed' },
+      { tenantId, actor: owner },
+    );
+    expect((await bed.outbox(tenantId, 'billing.subscription.changed')).map((e) => e.id)).toContain(
+      derived,
+    );
+    // Later, without a key: a downgrade scheduled for the period end.
+    const downgrade = await bed.call('put', '/v1/billing/subscription/plan', tenantId, owner, {
+      planCode: 'team',
+    });
+    expect(downgrade.body.outcome).toBe('downgrade-scheduled');
+    const eventsBefore = await bed.outbox(tenantId, 'billing.subscription.changed');
+
+    // The first request's process died after its commit, before the key recorded the response:
+    // the key is still running and its lease has run out, so a retry takes it over.
+    await bed.rows(
+      tenantId,
+      `UPDATE idempotency_keys SET state = 'running', response_status = NULL,
+         response_headers = NULL, response_body = NULL, completed_at = NULL,
+         locked_until = now() - interval '1 second'
+       WHERE idempotency_key = $1`,
+      [key],
+    );
+    expect(
+      await bed.count(
+        tenantId,
+        `SELECT count(*)::int AS n FROM idempotency_keys
+          WHERE idempotency_key = $1 AND state = 'running' AND locked_until < now()`,
+        [key],
+      ),
+    ).toBe(1);
+    // Run again, the upgrade would withdraw the later downgrade; its event id is the first
+    // run's, so the re-run rolls back whole and says why.
+    const retried = await upgrade();
+    expect(retried.status).toBe(409);
+    expect(retried.body.detail).toMatch(/already applied/);
+    const after = (await bed.call('get', '/v1/billing/subscription', tenantId, owner)).body;
+    expect(after.plan.code).toBe('business');
+    expect(after.pendingPlanCode).toBe('team');
+    expect(await bed.outbox(tenantId, 'billing.subscription.changed')).toEqual(eventsBefore);
   });
 
   it('tenant deleted: a final invoice is issued, then its billing data is purged', async () => {

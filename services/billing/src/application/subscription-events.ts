@@ -3,6 +3,8 @@ import { SubscriptionChangedEvent } from '@tenantry/contracts';
 import type { TenantTransaction } from '@tenantry/db';
 import type { Subscription } from '../persistence/subscription-repository';
 import type { BillingDeps } from './billing-deps';
+import type { EventIdFor } from './event-ids';
+import { randomEventIds } from './event-ids';
 
 /** Writes `billing.subscription.changed` in the transaction that made the change. */
 export async function publishSubscriptionChanged(
@@ -11,8 +13,10 @@ export async function publishSubscriptionChanged(
   subscription: Subscription,
   change: SubscriptionChange,
   previousPlanCode: string | null = null,
+  eventIds: EventIdFor = randomEventIds,
 ): Promise<void> {
   await deps.outbox.publish(tx, SubscriptionChangedEvent, {
+    id: eventIds(SubscriptionChangedEvent.type),
     subject: subscription.id,
     key: `${tx.tenantId}:subscription`,
     data: {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApiRoutes } from '@tenantry/http';
 import { requireTenantContext } from '@tenantry/tenancy';
 import { BillingRefusedError } from '../application/billing-refused-error';
+import { eventIdsFromKey } from '../application/event-ids';
 import {
   issueCreditNote,
   markInvoicePaid,
@@ -113,13 +114,14 @@ export function addInvoiceRoutes(routes: ApiRoutes, routeDeps: RouteDeps): void 
         ...problemResponses,
       },
     },
-    async ({ params, body }, _req, res) => {
+    async ({ params, body, idempotencyKey }, _req, res) => {
       const { actor } = requireTenantContext();
       const view = await inTenant(routeDeps, async (tx) => {
         const paid = await markInvoicePaid(tx, deps, actor, {
           invoiceId: params.invoiceId,
           amountMinor: BigInt(body.amountMinor),
           reference: body.reference,
+          eventIds: eventIdsFromKey(idempotencyKey),
         });
         return invoiceView(tx, deps.invoices, paid);
       });
@@ -146,12 +148,13 @@ export function addInvoiceRoutes(routes: ApiRoutes, routeDeps: RouteDeps): void 
         ...problemResponses,
       },
     },
-    async ({ params, body }, _req, res) => {
+    async ({ params, body, idempotencyKey }, _req, res) => {
       const actor = requireOperator();
       const view = await inTenant(routeDeps, async (tx) => {
         const { invoice } = await voidInvoice(tx, deps, actor, {
           invoiceId: params.invoiceId,
           reason: body.reason,
+          eventIds: eventIdsFromKey(idempotencyKey),
         });
         return invoiceView(tx, deps.invoices, invoice);
       });
@@ -182,13 +185,14 @@ export function addInvoiceRoutes(routes: ApiRoutes, routeDeps: RouteDeps): void 
         ...problemResponses,
       },
     },
-    async ({ params, body }, _req, res) => {
+    async ({ params, body, idempotencyKey }, _req, res) => {
       const actor = requireOperator();
       const note = await inTenant(routeDeps, (tx) =>
         issueCreditNote(tx, deps, actor, {
           invoiceId: params.invoiceId,
           amountMinor: BigInt(body.amountMinor),
           reason: body.reason,
+          eventIds: eventIdsFromKey(idempotencyKey),
         }),
       );
       res.status(201).json({

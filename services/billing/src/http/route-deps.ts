@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { TenantTransaction } from '@tenantry/db';
 import { withCurrentTenant } from '@tenantry/db';
 import { HttpProblem, conflict, forbidden, notFound } from '@tenantry/http';
+import { DuplicateEventError } from '@tenantry/events';
 import { requireTenantContext } from '@tenantry/tenancy';
 import type { Actor } from '@tenantry/tenancy';
 import { BillingRefusedError } from '../application/billing-refused-error';
@@ -20,6 +21,13 @@ export async function inTenant<T>(
   try {
     return await withCurrentTenant(routeDeps.dataSource, work);
   } catch (error) {
+    if (error instanceof DuplicateEventError) {
+      // A re-run of a request whose change already committed under this Idempotency-Key (its
+      // first response was lost): the re-run rolled back; nothing changed twice (ADR 0012).
+      throw conflict(
+        'This Idempotency-Key’s change was already applied; read the resource for its result.',
+      );
+    }
     if (!(error instanceof BillingRefusedError)) throw error;
     switch (error.reason) {
       case 'not-found':

@@ -3,6 +3,7 @@ import type { ApiRoutes } from '@tenantry/http';
 import { notFound } from '@tenantry/http';
 import { changePlan, setCancelAtPeriodEnd } from '../application/change-plan/change-plan';
 import { BillingRefusedError } from '../application/billing-refused-error';
+import { eventIdsFromKey } from '../application/event-ids';
 import type { RouteDeps } from './route-deps';
 import { inTenant } from './route-deps';
 import { problemResponses, subscriptionSchema } from './schemas';
@@ -58,9 +59,14 @@ export function addSubscriptionRoutes(routes: ApiRoutes, routeDeps: RouteDeps): 
         ...problemResponses,
       },
     },
-    async ({ body }, _req, res) => {
+    async ({ body, idempotencyKey }, _req, res) => {
       const result = await inTenant(routeDeps, async (tx) => {
-        const { outcome } = await changePlan(tx, deps, body.planCode);
+        const { outcome } = await changePlan(
+          tx,
+          deps,
+          body.planCode,
+          eventIdsFromKey(idempotencyKey),
+        );
         return { outcome, subscription: await view(tx) };
       });
       res.json(result);
@@ -86,9 +92,9 @@ export function addSubscriptionRoutes(routes: ApiRoutes, routeDeps: RouteDeps): 
           ...problemResponses,
         },
       },
-      async (_input, _req, res) => {
+      async ({ idempotencyKey }, _req, res) => {
         const result = await inTenant(routeDeps, async (tx) => {
-          await setCancelAtPeriodEnd(tx, deps, cancel);
+          await setCancelAtPeriodEnd(tx, deps, cancel, eventIdsFromKey(idempotencyKey));
           return view(tx);
         });
         if (!result) throw notFound();

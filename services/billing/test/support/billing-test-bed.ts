@@ -93,13 +93,17 @@ export class BillingTestBed {
     actor: Actor,
     body?: unknown,
     instance: BillingServiceHandle = this.service,
+    headers: Readonly<Record<string, string>> = {},
   ): Promise<Response> {
     const token = await signContextToken(
       { tenantId, actor, requestId: `req-${randomUUID()}` },
       this.keys.signingKey,
       { audience: 'billing' },
     );
-    const pending = request(instance.app)[method](path).set('x-context-token', token);
+    const pending = request(instance.app)
+      [method](path)
+      .set('x-context-token', token)
+      .set({ ...headers });
     return body === undefined ? pending : pending.send(body as object);
   }
 

@@ -8,6 +8,8 @@ import type { Subscription } from '../../persistence/subscription-repository';
 import { BillingRefusedError } from '../billing-refused-error';
 import type { BillingDeps } from '../billing-deps';
 import { publishSubscriptionChanged } from '../subscription-events';
+import type { EventIdFor } from '../event-ids';
+import { randomEventIds } from '../event-ids';
 
 export type PlanChangeOutcome =
   'upgraded' | 'downgrade-scheduled' | 'downgrade-withdrawn' | 'unchanged';
@@ -21,6 +23,7 @@ export async function changePlan(
   tx: TenantTransaction,
   deps: BillingDeps,
   planCode: string,
+  eventIds: EventIdFor = randomEventIds,
 ): Promise<{ subscription: Subscription; outcome: PlanChangeOutcome }> {
   const current = await deps.subscriptions.findForUpdate(tx);
   if (!current) throw new BillingRefusedError('not-found', 'This tenant has no subscription.');
@@ -48,7 +51,14 @@ export async function changePlan(
     if (current.pendingPlanCode === null) return { subscription: current, outcome: 'unchanged' };
     const withdrawn = { ...current, pendingPlanCode: null, pendingPlanVersion: null };
     await deps.subscriptions.update(tx, withdrawn);
-    await publishSubscriptionChanged(tx, deps, withdrawn, 'downgrade-scheduled', current.planCode);
+    await publishSubscriptionChanged(
+      tx,
+      deps,
+      withdrawn,
+      'downgrade-scheduled',
+      current.planCode,
+      eventIds,
+    );
     return { subscription: withdrawn, outcome: 'downgrade-withdrawn' };
   }
   if (kind === 'downgrade') {
@@ -58,7 +68,14 @@ export async function changePlan(
       pendingPlanVersion: target.version,
     };
     await deps.subscriptions.update(tx, scheduled);
-    await publishSubscriptionChanged(tx, deps, scheduled, 'downgrade-scheduled', current.planCode);
+    await publishSubscriptionChanged(
+      tx,
+      deps,
+      scheduled,
+      'downgrade-scheduled',
+      current.planCode,
+      eventIds,
+    );
     return { subscription: scheduled, outcome: 'downgrade-scheduled' };
   }
   const now = deps.clock.now();
@@ -99,7 +116,7 @@ export async function changePlan(
     pendingPlanVersion: null,
   };
   await deps.subscriptions.update(tx, upgraded);
-  await publishSubscriptionChanged(tx, deps, upgraded, 'upgraded', current.planCode);
+  await publishSubscriptionChanged(tx, deps, upgraded, 'upgraded', current.planCode, eventIds);
   return { subscription: upgraded, outcome: 'upgraded' };
 }
 
@@ -108,6 +125,7 @@ export async function setCancelAtPeriodEnd(
   tx: TenantTransaction,
   deps: BillingDeps,
   cancel: boolean,
+  eventIds: EventIdFor = randomEventIds,
 ): Promise<Subscription> {
   const current = await deps.subscriptions.findForUpdate(tx);
   if (!current) throw new BillingRefusedError('not-found', 'This tenant has no subscription.');
@@ -122,6 +140,8 @@ export async function setCancelAtPeriodEnd(
     deps,
     next,
     cancel ? 'cancel-scheduled' : 'cancel-withdrawn',
+    null,
+    eventIds,
   );
   return next;
 }

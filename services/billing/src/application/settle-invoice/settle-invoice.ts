@@ -7,6 +7,8 @@ import type { CreditNote, Invoice } from '../../persistence/invoice-repository';
 import { BillingRefusedError } from '../billing-refused-error';
 import type { BillingDeps } from '../billing-deps';
 import { publishSubscriptionChanged } from '../subscription-events';
+import type { EventIdFor } from '../event-ids';
+import { randomEventIds } from '../event-ids';
 
 const actorName = (actor: Actor): string => `${actor.type}:${actor.id}`;
 
@@ -28,13 +30,17 @@ async function lockedInvoice(
 }
 
 /** A past_due subscription whose overdue invoices are all settled is active again. */
-async function reactivateIfSettled(tx: TenantTransaction, deps: BillingDeps): Promise<void> {
+async function reactivateIfSettled(
+  tx: TenantTransaction,
+  deps: BillingDeps,
+  eventIds: EventIdFor,
+): Promise<void> {
   await deps.schedule.setOverdueCheck(tx, await deps.invoices.nextDueAt(tx));
   const subscription = await deps.subscriptions.findForUpdate(tx);
   if (subscription?.status !== 'past_due' || (await deps.invoices.hasOverdueUnpaid(tx))) return;
   const active = { ...subscription, status: 'active' as const };
   await deps.subscriptions.update(tx, active);
-  await publishSubscriptionChanged(tx, deps, active, 'reactivated');
+  await publishSubscriptionChanged(tx, deps, active, 'reactivated', null, eventIds);
 }
 
 /** Records a manual payment of the full amount (bank transfer, cheque...), audited by its event. */
@@ -42,8 +48,9 @@ export async function markInvoicePaid(
   tx: TenantTransaction,
   deps: BillingDeps,
   actor: Actor,
-  input: { invoiceId: string; amountMinor: bigint; reference: string },
+  input: { invoiceId: string; amountMinor: bigint; reference: string; eventIds?: EventIdFor },
 ): Promise<Invoice> {
+  const eventIds = input.eventIds ?? randomEventIds;
   const invoice = await lockedInvoice(tx, deps, input.invoiceId);
   if (!canTransition(invoice.status, 'paid')) {
     throw new BillingRefusedError('conflict', `The invoice is ${invoice.status}.`);
@@ -58,6 +65,7 @@ export async function markInvoicePaid(
     paidBy: actorName(actor),
   });
   await deps.outbox.publish(tx, InvoicePaidEvent, {
+    id: eventIds(InvoicePaidEvent.type),
     subject: invoice.id,
     key: `${tx.tenantId}:invoices`,
     data: {
@@ -71,7 +79,7 @@ export async function markInvoicePaid(
       paidAt: paidAt.toISOString(),
     },
   });
-  await reactivateIfSettled(tx, deps);
+  await reactivateIfSettled(tx, deps, eventIds);
   return (await deps.invoices.find(tx, invoice.id)) as Invoice;
 }
 
@@ -82,6 +90,7 @@ async function addCreditNote(
   invoice: Invoice,
   amountMinor: bigint,
   reason: string,
+  eventIds: EventIdFor,
 ): Promise<CreditNote> {
   const sequence = await deps.invoices.nextSequence(tx, 'credit-note');
   const note = await deps.invoices.insertCreditNote(tx, {
@@ -95,6 +104,7 @@ async function addCreditNote(
     issuedBy: actorName(actor),
   });
   await deps.outbox.publish(tx, CreditNoteIssuedEvent, {
+    id: eventIds(CreditNoteIssuedEvent.type),
     subject: note.id,
     key: `${tx.tenantId}:invoices`,
     data: {
@@ -117,8 +127,9 @@ export async function voidInvoice(
   tx: TenantTransaction,
   deps: BillingDeps,
   actor: Actor,
-  input: { invoiceId: string; reason: string },
+  input: { invoiceId: string; reason: string; eventIds?: EventIdFor },
 ): Promise<{ invoice: Invoice; creditNote: CreditNote }> {
+  const eventIds = input.eventIds ?? randomEventIds;
   const invoice = await lockedInvoice(tx, deps, input.invoiceId);
   if (!canTransition(invoice.status, 'void')) {
     throw new BillingRefusedError('conflict', `The invoice is ${invoice.status}.`);
@@ -135,6 +146,7 @@ export async function voidInvoice(
     invoice,
     remaining > 0n ? remaining : 0n,
     `Void: ${input.reason}`,
+    eventIds,
   );
   const voidedAt = deps.clock.now();
   await deps.invoices.markVoid(tx, invoice.id, {
@@ -143,6 +155,7 @@ export async function voidInvoice(
     voidedBy: actorName(actor),
   });
   await deps.outbox.publish(tx, InvoiceVoidedEvent, {
+    id: eventIds(InvoiceVoidedEvent.type),
     subject: invoice.id,
     key: `${tx.tenantId}:invoices`,
     data: {
@@ -157,7 +170,7 @@ export async function voidInvoice(
       voidedAt: voidedAt.toISOString(),
     },
   });
-  await reactivateIfSettled(tx, deps);
+  await reactivateIfSettled(tx, deps, eventIds);
   return { invoice: (await deps.invoices.find(tx, invoice.id)) as Invoice, creditNote };
 }
 
@@ -166,7 +179,7 @@ export async function issueCreditNote(
   tx: TenantTransaction,
   deps: BillingDeps,
   actor: Actor,
-  input: { invoiceId: string; amountMinor: bigint; reason: string },
+  input: { invoiceId: string; amountMinor: bigint; reason: string; eventIds?: EventIdFor },
 ): Promise<CreditNote> {
   const invoice = await lockedInvoice(tx, deps, input.invoiceId);
   if (invoice.status === 'void') throw new BillingRefusedError('conflict', 'The invoice is void.');
@@ -180,5 +193,13 @@ export async function issueCreditNote(
       'The credit must be positive and within the invoice total.',
     );
   }
-  return addCreditNote(tx, deps, actor, invoice, input.amountMinor, input.reason);
+  return addCreditNote(
+    tx,
+    deps,
+    actor,
+    invoice,
+    input.amountMinor,
+    input.reason,
+    input.eventIds ?? randomEventIds,
+  );
 }
