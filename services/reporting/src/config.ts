@@ -1,0 +1,82 @@
+import { DEFAULT_RETRY_POLICY, kafkaBrokersFromEnv } from '@tenantry/events';
+import type { RetryPolicy } from '@tenantry/events';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { ContextTokenKey } from '@tenantry/tenancy';
+import { contextTokenKeysFromEnv } from '@tenantry/tenancy';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4004),
+  // Loopback unless told otherwise: a container sets HOST=0.0.0.0 (see deploy/docker).
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REPORTING_DATABASE_URL: z
+    .url()
+    .default('postgres://reporting_app:reporting_app@127.0.0.1:5433/reporting'),
+  REPORTING_DATABASE_OWNER_URL: z
+    .url()
+    .default('postgres://reporting_owner:reporting_owner@127.0.0.1:5433/reporting'),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+  /** Consumer group names start with this (one prefix per deployment; tests use their own). */
+  KAFKA_CONSUMER_GROUP_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]{0,60}$/)
+    .default('reporting'),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+    .optional(),
+  /**
+   * Attempts at an event the read models refuse (its payload names another tenant than its
+   * envelope) before it goes to the DLQ, and the backoff between them.
+   */
+  REPORTING_RETRY_ATTEMPTS: positiveInt(DEFAULT_RETRY_POLICY.attempts),
+  REPORTING_RETRY_INITIAL_DELAY_MS: positiveInt(DEFAULT_RETRY_POLICY.initialDelayMs),
+  REPORTING_RETRY_MAX_DELAY_MS: positiveInt(DEFAULT_RETRY_POLICY.maxDelayMs),
+});
+
+export interface ReportingConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly databaseOwnerUrl: string;
+  readonly databasePoolSize: number;
+  readonly kafkaBrokers: readonly string[];
+  readonly schemaRegistryUrl: string;
+  readonly contextKeys: readonly ContextTokenKey[];
+  readonly consumerGroupPrefix: string;
+  readonly instanceId: string;
+  /** Retries of a refused event before the DLQ; absent: the inbox's default policy. */
+  readonly retry?: RetryPolicy;
+}
+
+/** The service's environment, parsed and validated once at start. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ReportingConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid reporting configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.REPORTING_DATABASE_URL,
+    databaseOwnerUrl: e.REPORTING_DATABASE_OWNER_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    kafkaBrokers: kafkaBrokersFromEnv({ KAFKA_BROKERS: e.KAFKA_BROKERS }),
+    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+    contextKeys: contextTokenKeysFromEnv(env),
+    consumerGroupPrefix: e.KAFKA_CONSUMER_GROUP_PREFIX,
+    instanceId:
+      e.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.slice(-100),
+    retry: {
+      attempts: e.REPORTING_RETRY_ATTEMPTS,
+      initialDelayMs: e.REPORTING_RETRY_INITIAL_DELAY_MS,
+      maxDelayMs: Math.max(e.REPORTING_RETRY_MAX_DELAY_MS, e.REPORTING_RETRY_INITIAL_DELAY_MS),
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import {
+  ApiKeyCreatedEvent,
+  ApiKeyRevokedEvent,
+  InvitationCreatedEvent,
+  InvitationRevokedEvent,
+  MembershipAddedEvent,
+  MembershipRemovedEvent,
+  TenantCreatedEvent,
+  TenantDeletedEvent,
+  TenantResumedEvent,
+  TenantSuspendedEvent,
+} from '@tenantry/contracts';
+import type { TenantDeleted } from '@tenantry/contracts';
+import type { EventHandler, InboxConsumer } from '@tenantry/events';
+import type { ReadModelDeps } from './read-model-deps';
+import type { ReadModelRegistration } from './read-model-handler';
+import { TenantMismatchError, eventTime, readModelHandler } from './read-model-handler';
+
+/** Identity's lifecycle events -> tenant profile, members, activity; deletion purges. */
+export function identityEventHandlers(deps: ReadModelDeps): ReadModelRegistration[] {
+  return [
+    readModelHandler(deps, TenantCreatedEvent, {
+      stream: 'members',
+      time: (d) => d.createdAt,
+      // Identity reports the owner with the tenant, not as a membership event.
+      apply: async (event, tx, at) => {
+        await deps.tenants.created(tx, {
+          name: event.data.name,
+          slug: event.data.slug,
+          plan: event.data.plan,
+          createdAt: at,
+        });
+        await deps.members.recordMembership(tx, {
+          eventId: event.id,
+          userId: event.data.ownerUserId,
+          kind: 'added',
+          role: 'owner',
+          email: event.data.ownerEmail,
+          displayName: null,
+          at,
+          actorType: event.actortype,
+          actorId: event.actorid,
+        });
+      },
+      activity: ({ data }) => `Tenant created on plan ${data.plan}, owner ${data.ownerUserId}`,
+    }),
+    readModelHandler(deps, TenantSuspendedEvent, {
+      stream: 'activity',
+      time: (d) => d.suspendedAt,
+      apply: (event, tx, at) =>
+        deps.tenants.statusChanged(tx, { status: 'suspended', at, eventId: event.id }),
+      activity: ({ data }) => `Tenant suspended${data.reason ? `: ${data.reason}` : ''}`,
+    }),
+    readModelHandler(deps, TenantResumedEvent, {
+      stream: 'activity',
+      time: (d) => d.resumedAt,
+      apply: (event, tx, at) =>
+        deps.tenants.statusChanged(tx, { status: 'active', at, eventId: event.id }),
+      activity: () => 'Tenant resumed',
+    }),
+    readModelHandler(deps, MembershipAddedEvent, {
+      stream: 'members',
+      time: (d) => d.addedAt,
+      apply: (event, tx, at) =>
+        deps.members.recordMembership(tx, {
+          eventId: event.id,
+          userId: event.data.userId,
+          kind: 'added',
+          role: event.data.role,
+          email: event.data.email,
+          displayName: event.data.displayName || null,
+          at,
+          actorType: event.actortype,
+          actorId: event.actorid,
+        }),
+      activity: ({ data }) => `Member ${data.userId} added as ${data.role}`,
+    }),
+    readModelHandler(deps, MembershipRemovedEvent, {
+      stream: 'members',
+      time: (d) => d.removedAt,
+      apply: (event, tx, at) =>
+        deps.members.recordMembership(tx, {
+          eventId: event.id,
+          userId: event.data.userId,
+          kind: 'removed',
+          role: null,
+          email: null,
+          displayName: null,
+          at,
+          actorType: event.actortype,
+          actorId: event.actorid,
+        }),
+      activity: ({ data }) => `Member ${data.userId} removed`,
+    }),
+    readModelHandler(deps, InvitationCreatedEvent, {
+      stream: 'activity',
+      // The invitation event carries no creation time; the envelope's is used.
+      time: () => undefined,
+      activity: ({ data }) => `Invitation ${data.invitationId} created for role ${data.role}`,
+    }),
+    readModelHandler(deps, InvitationRevokedEvent, {
+      stream: 'activity',
+      time: (d) => d.revokedAt,
+      activity: ({ data }) => `Invitation ${data.invitationId} revoked`,
+    }),
+    readModelHandler(deps, ApiKeyCreatedEvent, {
+      stream: 'activity',
+      time: (d) => d.createdAt,
+      activity: ({ data }) =>
+        `API key ${data.prefix} (${data.apiKeyId}) created with role ${data.role}`,
+    }),
+    readModelHandler(deps, ApiKeyRevokedEvent, {
+      stream: 'activity',
+      time: (d) => d.revokedAt,
+      activity: ({ data }) => `API key ${data.prefix} (${data.apiKeyId}) revoked`,
+    }),
+    {
+      register: (consumer: InboxConsumer) =>
+        void consumer.on(TenantDeletedEvent, tenantDeletedHandler(deps)),
+    },
+  ];
+}
+
+/** Offboarding: every read-model row of the tenant goes; a tombstone keeps late events out. */
+function tenantDeletedHandler(deps: ReadModelDeps): EventHandler<TenantDeleted> {
+  return async (event, tx) => {
+    if (event.data.tenantId !== event.tenantid) {
+      throw new TenantMismatchError(event.type, event.data.tenantId, event.tenantid);
+    }
+    await deps.tenants.purge(tx, eventTime(event.data.deletedAt, event.time));
+  };
+}

@@ -1,0 +1,70 @@
+import type { TenantTransaction } from '@tenantry/db';
+import type { EventDefinition, EventEnvelope, EventHandler, InboxConsumer } from '@tenantry/events';
+import type { ReportStream } from '../persistence/freshness-repository';
+import type { ReadModelDeps } from './read-model-deps';
+
+/** The domain time an event carries (payload), or the envelope's when it is missing or bad. */
+export function eventTime(payloadTime: string | null | undefined, envelopeTime: string): Date {
+  const candidate = new Date(payloadTime ?? envelopeTime);
+  return Number.isNaN(candidate.getTime()) ? new Date(envelopeTime) : candidate;
+}
+
+export class TenantMismatchError extends Error {
+  constructor(type: string, payloadTenant: string, envelopeTenant: string) {
+    super(`${type} for tenant ${payloadTenant} in an envelope of ${envelopeTenant}`);
+    this.name = 'TenantMismatchError';
+  }
+}
+
+export interface ReadModelUpdate<T> {
+  /** Whose `asOf` the event moves. */
+  readonly stream: ReportStream;
+  /** The payload's own instant (falls back to the envelope's time). */
+  readonly time: (data: T) => string | null | undefined;
+  readonly apply?: (event: EventEnvelope<T>, tx: TenantTransaction, at: Date) => Promise<void>;
+  /**
+   * For privileged acts: the line the activity report shows (ids only, no emails), or
+   * undefined when this occurrence is not one (a system renewal, say).
+   */
+  readonly activity?: (event: EventEnvelope<T>) => string | undefined;
+}
+
+/** One event type's handler and its registration on a consumer. */
+export interface ReadModelRegistration {
+  register(consumer: InboxConsumer): void;
+}
+
+/**
+ * Every read-model handler does the same around its own write: refuses a payload that names
+ * another tenant than its envelope (to the DLQ after retries), drops events of a deleted tenant,
+ * records a privileged act in the activity log, and moves the family's `asOf`.
+ */
+export function readModelHandler<T extends { tenantId: string }>(
+  deps: ReadModelDeps,
+  definition: EventDefinition<T>,
+  update: ReadModelUpdate<T>,
+): ReadModelRegistration {
+  const handler: EventHandler<T> = async (event, tx) => {
+    if (event.data.tenantId !== event.tenantid) {
+      throw new TenantMismatchError(event.type, event.data.tenantId, event.tenantid);
+    }
+    if (!(await deps.tenants.admit(tx))) return;
+    const at = eventTime(update.time(event.data), event.time);
+    await update.apply?.(event, tx, at);
+    const summary = update.activity?.(event);
+    if (summary !== undefined) {
+      await deps.activity.record(tx, {
+        eventId: event.id,
+        at,
+        action: event.type,
+        actorType: event.actortype,
+        actorId: event.actorid,
+        subject: event.subject,
+        summary,
+      });
+      if (update.stream !== 'activity') await deps.freshness.applied(tx, 'activity', at);
+    }
+    await deps.freshness.applied(tx, update.stream, at);
+  };
+  return { register: (consumer) => void consumer.on(definition, handler) };
+}

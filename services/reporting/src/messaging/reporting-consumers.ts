@@ -1,0 +1,49 @@
+import { ApiCallCompletedEvent } from '@tenantry/contracts';
+import type { InboxConsumer, InboxOutcome, RetryPolicy } from '@tenantry/events';
+import type { ServiceConsumers } from '@tenantry/service-runtime';
+import { authorizationEventHandlers } from './authorization-events.handler';
+import { billingEventHandlers } from './billing-events.handler';
+import { identityEventHandlers } from './identity-events.handler';
+import type { ReadModelDeps } from './read-model-deps';
+import { usageEventsHandler } from './usage-events.handler';
+
+export interface ReportingConsumersOptions {
+  readonly consumers: ServiceConsumers;
+  readonly deps: ReadModelDeps;
+  readonly groupPrefix: string;
+  /** Retries before a refused event (payload of another tenant) goes to the DLQ. */
+  readonly retry?: RetryPolicy;
+  readonly onOutcome?: (consumer: string, outcome: InboxOutcome, tenantId?: string) => void;
+}
+
+export interface ReportingConsumers {
+  readonly identity: InboxConsumer;
+  readonly authorization: InboxConsumer;
+  readonly billing: InboxConsumer;
+  readonly usage: InboxConsumer;
+}
+
+/**
+ * One durable group per source topic, so a burst of usage never holds back members or
+ * billing: `<prefix>.identity`, `<prefix>.authorization`, `<prefix>.billing`, `<prefix>.usage`.
+ */
+export function createReportingConsumers(options: ReportingConsumersOptions): ReportingConsumers {
+  const { consumers, deps, groupPrefix } = options;
+  const durable = (purpose: string, extra: { partitionsConsumedConcurrently?: number } = {}) =>
+    consumers.durable(`${groupPrefix}.${purpose}`, {
+      ...extra,
+      ...(options.retry ? { retry: options.retry } : {}),
+      onOutcome: (outcome, metadata) => options.onOutcome?.(purpose, outcome, metadata?.tenantid),
+    });
+  const identity = durable('identity');
+  for (const r of identityEventHandlers(deps)) r.register(identity);
+  const authorization = durable('authorization');
+  for (const r of authorizationEventHandlers(deps)) r.register(authorization);
+  const billing = durable('billing');
+  for (const r of billingEventHandlers(deps)) r.register(billing);
+  const usage = durable('usage', { partitionsConsumedConcurrently: 6 }).onBatch(
+    ApiCallCompletedEvent,
+    usageEventsHandler(deps),
+  );
+  return { identity, authorization, billing, usage };
+}

@@ -1,0 +1,31 @@
+import type { ApiCallCompleted } from '@tenantry/contracts';
+import type { EventBatchHandler } from '@tenantry/events';
+import type { ApiCall } from '../persistence/usage-repository';
+import type { ReadModelDeps } from './read-model-deps';
+import { TenantMismatchError, eventTime } from './read-model-handler';
+
+/**
+ * The gateway's usage events, many per transaction: one upsert per bucket table for the whole
+ * batch. The inbox already dropped copies it had seen, so every event here adds once.
+ */
+export function usageEventsHandler(deps: ReadModelDeps): EventBatchHandler<ApiCallCompleted> {
+  return async (events, tx) => {
+    for (const event of events) {
+      if (event.data.tenantId !== event.tenantid) {
+        throw new TenantMismatchError(event.type, event.data.tenantId, event.tenantid);
+      }
+    }
+    if (!(await deps.tenants.admit(tx))) return;
+    const calls: ApiCall[] = events.map((event) => ({
+      at: eventTime(event.data.completedAt, event.time),
+      route: event.data.route,
+      status: event.data.status,
+      latencyMs: event.data.latencyMs,
+      actorType: event.data.actorType,
+      actorId: event.data.actorId,
+    }));
+    await deps.usage.add(tx, calls);
+    const newest = new Date(Math.max(...calls.map((c) => c.at.getTime())));
+    await deps.freshness.applied(tx, 'usage', newest, calls.length);
+  };
+}
