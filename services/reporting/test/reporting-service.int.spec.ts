@@ -59,4 +59,60 @@ describe('reporting service', () => {
       expected.activeMembers,
     );
   });
+
+  it.each([
+    ['from after to', '/v1/reports/usage?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z', 'to'],
+    ['an empty range', '/v1/reports/usage?from=2026-03-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to'],
+    [
+      'more than 31 days of hours',
+      '/v1/reports/usage?from=2026-01-01T00:00:00Z&to=2026-02-02T00:00:00Z&granularity=hour',
+      'to',
+    ],
+    [
+      'more than 400 days of days',
+      '/v1/reports/usage?from=2025-01-01T00:00:00Z&to=2026-03-01T00:00:00Z',
+      'to',
+    ],
+    [
+      'a date that is not an instant',
+      '/v1/reports/usage?from=yesterday&to=2026-03-01T00:00:00Z',
+      'from',
+    ],
+    ['no range at all', '/v1/reports/usage', 'from'],
+    [
+      'an unknown granularity',
+      '/v1/reports/usage?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&granularity=week',
+      'granularity',
+    ],
+    [
+      'an unknown parameter',
+      '/v1/reports/usage?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&tenant=other',
+      'tenant',
+    ],
+    ['a cursor it did not give out', '/v1/reports/members?cursor=bm90LWEtY3Vyc29y', 'cursor'],
+    ['a garbled cursor', '/v1/reports/activity?cursor=%3C%3E', 'cursor'],
+    ['a limit of 0', '/v1/reports/activity?limit=0', 'limit'],
+    ['a limit of 1000', '/v1/reports/members/history?limit=1000', 'limit'],
+  ])('answers %s with a 400 problem naming the parameter', async (_name, path, field) => {
+    const res = await bed.get(path, randomUUID());
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 400, type: expect.stringContaining('validation') });
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
+  });
+
+  it('widens a range to whole buckets and says so', async () => {
+    const res = await bed.get(
+      '/v1/reports/usage?from=2026-03-01T10:15:00Z&to=2026-03-01T12:00:01%2B00:00&granularity=hour',
+      randomUUID(),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      asOf: null,
+      from: '2026-03-01T10:00:00.000Z',
+      to: '2026-03-01T13:00:00.000Z',
+      granularity: 'hour',
+    });
+    expect(res.body.buckets).toHaveLength(3);
+  });
 });

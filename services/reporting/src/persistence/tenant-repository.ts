@@ -10,11 +10,14 @@ const TENANT_LOCK_SQL = `hashtextextended('reporting.tenant:' || $1, 0)`;
 export class TenantRepository {
   /** True unless the tenant was deleted; holds the tenant's write lock (shared) till commit. */
   async admit(tx: TenantTransaction): Promise<boolean> {
+    // Two statements: the check's snapshot must be taken after the lock is granted, so it sees
+    // the tombstone of a purge it waited for.
+    await tx.manager.query(`SELECT pg_advisory_xact_lock_shared(${TENANT_LOCK_SQL})`, [
+      tx.tenantId,
+    ]);
     const rows = await queryRows<{ deleted: boolean }>(
       tx,
-      `SELECT pg_advisory_xact_lock_shared(${TENANT_LOCK_SQL}) IS NULL
-              AND EXISTS (SELECT 1 FROM tenant_tombstones) AS deleted`,
-      [tx.tenantId],
+      `SELECT EXISTS (SELECT 1 FROM tenant_tombstones) AS deleted`,
     );
     return rows[0]?.deleted !== true;
   }

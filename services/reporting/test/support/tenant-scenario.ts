@@ -212,7 +212,7 @@ export function tenantScenario(tenantId: string, options: ScenarioOptions): Scen
         creditNoteId: `cn-1-${tenantId}`,
         creditNoteNumber: 'CN-000001',
         creditedMinor: 1200,
-        voidedAt: at(110),
+        voidedAt: at(111),
       },
       { type: 'operator', id: 'op-1' },
     ),
@@ -262,7 +262,7 @@ export function tenantScenario(tenantId: string, options: ScenarioOptions): Scen
       ].sort(),
       newestUsageAt: at(newestUsage),
       newestMembersAt: at(options.withCarol ? 120 : 50),
-      newestBillingAt: at(110),
+      newestBillingAt: at(111),
     },
   };
 }
