@@ -56,4 +56,20 @@ describe('schema registry governance', () => {
       /does not match its schema/,
     );
   });
+
+  it('registers a new subject from several replicas at once: all start, one schema id', async () => {
+    const fresh = defineEvent<{ id: string }>({
+      ...v1,
+      type: `${domain}.gadget.created`,
+      schema: { ...v1.schema, name: 'GadgetCreated' },
+    });
+    // Each replica sets the new subject's compatibility rule; the registry refuses all but the
+    // first with a 409 that is a race, not an incompatible schema.
+    const codecs = Array.from(
+      { length: 4 },
+      () => new EventCodec(testStackEnv().schemaRegistryUrl),
+    );
+    await Promise.all(codecs.map((codec) => codec.register([fresh])));
+    expect(new Set(codecs.map((codec) => codec.schemaIdOf(fresh))).size).toBe(1);
+  });
 });

@@ -148,11 +148,16 @@ describe('createService', () => {
 
   it('starts two replicas on one fresh database at once: migrations run once, both serve', async () => {
     const events = catalogue();
-    const [a, b] = await Promise.all([
+    const starts = await Promise.allSettled([
       startNotesService(db, events),
       startNotesService(db, events),
     ]);
-    started.push(a, b);
+    // Whichever started is stopped after the test, also when the other failed.
+    for (const start of starts) if (start.status === 'fulfilled') started.push(start.value);
+    const [a, b] = starts.map((start) => {
+      if (start.status === 'rejected') throw start.reason;
+      return start.value;
+    }) as [RuntimeHandle, RuntimeHandle];
 
     const owner = new Client({ connectionString: db.ownerUrl });
     await owner.connect();

@@ -95,6 +95,13 @@ function runDecoder<T>(decode: (body: Buffer) => unknown, value: Buffer, writerI
  * Encodes and decodes event payloads through a Confluent-compatible schema registry (Confluent
  * wire format: magic byte, 4-byte schema id, Avro body), so any Confluent client can read them.
  */
+/** The registry's 409 for a compatibility rule another client set first. */
+function isRuleAlreadySet(error: unknown): boolean {
+  return /rule named .*already exists|rule .*already exists/i.test(
+    error instanceof Error ? error.message : String(error),
+  );
+}
+
 export class EventCodec {
   private readonly registry: SchemaRegistry;
   private readonly schemaIds = new Map<string, number>();
@@ -122,17 +129,25 @@ export class EventCodec {
   async register(definitions: readonly EventDefinition<unknown>[]): Promise<void> {
     for (const definition of definitions) {
       const subject = subjectOf(definition);
-      try {
-        const { id } = await this.registry.register(
-          { type: SchemaType.AVRO, schema: JSON.stringify(definition.schema) },
-          { subject, compatibility: COMPATIBILITY.BACKWARD },
-        );
-        this.schemaIds.set(definition.type, id);
-      } catch (error) {
-        if (statusOf(error) === 409) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          const { id } = await this.registry.register(
+            { type: SchemaType.AVRO, schema: JSON.stringify(definition.schema) },
+            { subject, compatibility: COMPATIBILITY.BACKWARD },
+          );
+          this.schemaIds.set(definition.type, id);
+          break;
+        } catch (error) {
+          if (statusOf(error) !== 409) throw error;
+          // Two replicas registering a new subject at once both set its compatibility, and the
+          // registry refuses the second (Apicurio: "A rule named 'COMPATIBILITY' already
+          // exists"). That is a race, not an incompatible schema: the rule is set now, so again.
+          if (isRuleAlreadySet(error) && attempt < 5) {
+            await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+            continue;
+          }
           throw new IncompatibleSchemaError(subject, (error as Error).message);
         }
-        throw error;
       }
     }
   }
