@@ -14,6 +14,7 @@ export * from './inbox/inbox-consumer';
 export * from './inbox/retry-policy';
 export { DLQ_HEADERS, dlqTopicOf } from './inbox/dead-letter';
 export * from './dlq/dead-letter-replayer';
+export * from './dlq/dlq-depth-monitor';
 export * from './kafka/kafka-client';
 export * from './kafka/topic-provisioner';
 export * from './kafka/topic-settings';

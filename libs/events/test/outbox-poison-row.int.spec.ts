@@ -143,6 +143,10 @@ describe('with the broker down', () => {
     expect(failing.map((r) => r.status)).toEqual(['pending', 'pending', 'pending']);
     expect(failing.every((r) => r.attempts >= 1 && r.refusals === 0)).toBe(true);
     expect(await bed.relay.backlog()).toBe(3);
+    const gauge = async (): Promise<number | undefined> =>
+      (await bed.metrics.outboxOldestAgeSeconds.get()).values[0]?.value;
+    // What an SRE's "outbox stuck" alert reads: the oldest waiting row keeps getting older.
+    await waitFor('the oldest row’s age reported', async () => ((await gauge()) ?? 0) > 0.5);
 
     await kafka.start();
     await waitFor(
@@ -150,6 +154,7 @@ describe('with the broker down', () => {
       async () => (await bed.rows()).every((r) => r.status === 'published'),
       { timeoutMs: 60_000, intervalMs: 250 },
     );
+    await waitFor('the age back to 0', async () => (await gauge()) === 0, { timeoutMs: 30_000 });
     expect(await bed.counterValue('outbox_set_aside_total')).toBe(0);
     expect(bed.logs.some((l) => l.message.startsWith('outbox row set aside'))).toBe(false);
   }, 300_000);

@@ -35,5 +35,9 @@ describe('http metrics', () => {
     );
     expect(scrape.text).toMatch(/http_requests_total\{[^}]*route="unmatched"[^}]*status="404"/);
     expect(scrape.text).not.toContain('/v1/things/42');
+    // The tenant by id: one of the busiest (here the only one).
+    expect(scrape.text).toMatch(
+      /http_tenant_requests_total\{tenant="t1",route="\/v1\/things\/:thingId",status="200"[^}]*\} 2/,
+    );
   });
 });

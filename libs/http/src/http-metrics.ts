@@ -32,6 +32,7 @@ export function httpMetrics(metrics: PlatformMetrics): RequestHandler {
   return (req, res, next) => {
     const stop = metrics.httpRequestDurationSeconds.startTimer();
     const tenantClass = tenantClassOf();
+    const tenantId = currentTenantContext()?.tenantId;
     res.once('finish', () => {
       const labels = {
         route: routeOf(req),
@@ -40,6 +41,11 @@ export function httpMetrics(metrics: PlatformMetrics): RequestHandler {
         tenant_class: tenantClass,
       };
       metrics.httpRequestsTotal.inc(labels);
+      metrics.httpTenantRequestsTotal.inc({
+        tenant: metrics.topTenants.observe(tenantId),
+        route: labels.route,
+        status: labels.status,
+      });
       stop(labels);
     });
     next();

@@ -19,3 +19,4 @@ export {
   type PlatformMetrics,
 } from './metrics-registry';
 export { metricsHandler } from './metrics-handler';
+export { NO_TENANT, OTHER_TENANTS, TopTenants, type TopTenantsOptions } from './top-tenants';

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { TopTenants } from './top-tenants';
 
 type HttpLabel = 'route' | 'method' | 'status' | 'tenant_class';
 
@@ -22,6 +23,16 @@ export interface PlatformMetrics {
   /** `route` is the route pattern (`/invoices/:id`), never the raw path, to bound cardinality. */
   readonly httpRequestsTotal: Counter<HttpLabel>;
   readonly httpRequestDurationSeconds: Histogram<HttpLabel>;
+  /**
+   * Requests by tenant: `tenant` is the id of one of the busiest tenants ({@link TopTenants}),
+   * `other` for the rest, `none` without a tenant, so the series stay bounded. Apart from
+   * `http_requests_total` so its histogram does not multiply by tenants.
+   */
+  readonly httpTenantRequestsTotal: Counter<'tenant' | 'route' | 'status'>;
+  /** Gives a request's tenant its bounded label (counts it as it does). */
+  readonly topTenants: TopTenants;
+  /** Age of the oldest outbox row not yet published (0 when none waits). */
+  readonly outboxOldestAgeSeconds: Gauge;
   /** Outbox rows not yet published; the `service` label comes from the registry's defaults. */
   readonly outboxBacklog: Gauge;
   readonly outboxPublishedTotal: Counter<'topic'>;
@@ -31,6 +42,16 @@ export interface PlatformMetrics {
   readonly inboxProcessedTotal: Counter<'consumer' | 'outcome'>;
   readonly consumerLag: Gauge<'consumer' | 'topic' | 'partition'>;
   readonly dlqEventsTotal: Counter<'topic'>;
+}
+
+/** `METRICS_TOP_TENANTS`: how many of the busiest tenants metrics name by id (default 10). */
+function topTenantsFromEnv(): number {
+  const raw = process.env.METRICS_TOP_TENANTS;
+  const n = raw === undefined || raw.trim() === '' ? 10 : Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) {
+    throw new Error(`METRICS_TOP_TENANTS: a whole number from 0 to 1000, not "${raw}"`);
+  }
+  return n;
 }
 
 /**
@@ -56,6 +77,18 @@ export function createMetrics(service: string): PlatformMetrics {
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration in seconds, by route pattern, method, status and tenant class',
       labelNames: ['route', 'method', 'status', 'tenant_class'] as const,
+      registers,
+    }),
+    httpTenantRequestsTotal: new Counter({
+      name: 'http_tenant_requests_total',
+      help: 'HTTP requests by tenant (the busiest by id, the rest as "other"), route pattern and status',
+      labelNames: ['tenant', 'route', 'status'] as const,
+      registers,
+    }),
+    topTenants: new TopTenants({ top: topTenantsFromEnv() }),
+    outboxOldestAgeSeconds: new Gauge({
+      name: 'outbox_oldest_age_seconds',
+      help: 'Age in seconds of the oldest outbox row not yet published, set-aside rows excluded',
       registers,
     }),
     outboxBacklog: new Gauge({

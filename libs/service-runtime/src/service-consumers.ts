@@ -1,7 +1,13 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'winston';
 import type { EventCodec, InboxConsumerOptions, createKafkaClient } from '@tenantry/events';
-import { DurableInboxJanitor, InboxConsumer, InstanceInboxJanitor } from '@tenantry/events';
+import {
+  DlqDepthMonitor,
+  DurableInboxJanitor,
+  InboxConsumer,
+  InstanceInboxJanitor,
+  dlqTopicOf,
+} from '@tenantry/events';
 import type { PlatformMetrics } from '@tenantry/observability';
 
 type Kafka = ReturnType<typeof createKafkaClient>;
@@ -25,6 +31,8 @@ export interface ServiceConsumersDeps {
    */
   readonly topicRetentionMs?: number;
   readonly inboxRetentionMs?: number;
+  /** How often `dlq_depth` is sampled (default 30 s). */
+  readonly dlqDepthIntervalMs?: number;
 }
 
 interface PerInstanceConsumer {
@@ -47,6 +55,7 @@ export class ServiceConsumers {
     [];
   private readonly perInstanceConsumers: PerInstanceConsumer[] = [];
   private durableJanitor: DurableInboxJanitor | undefined;
+  private dlqDepth: DlqDepthMonitor | undefined;
   private started = false;
 
   constructor(private readonly deps: ServiceConsumersDeps) {}
@@ -103,10 +112,21 @@ export class ServiceConsumers {
       this.durableJanitor.start();
     }
     for (const entry of this.perInstanceConsumers) entry.janitor.start();
+    // The DLQs this service's consumers dead-letter into.
+    const dlqs = [...new Set(all.flatMap((entry) => entry.consumer.topics.map(dlqTopicOf)))];
+    this.dlqDepth = new DlqDepthMonitor({
+      kafka: this.deps.kafka,
+      registry: this.deps.metrics.registry,
+      topics: dlqs,
+      logger: this.deps.logger,
+      intervalMs: this.deps.dlqDepthIntervalMs,
+    });
+    this.dlqDepth.start();
   }
 
   /** Stops every consumer, then removes what belonged to this replica only. */
   async stopAll(): Promise<void> {
+    await this.dlqDepth?.stop();
     this.durableJanitor?.stop();
     for (const entry of this.perInstanceConsumers) entry.janitor.stop();
     const all = [...this.durableConsumers, ...this.perInstanceConsumers];

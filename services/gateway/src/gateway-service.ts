@@ -191,8 +191,15 @@ export function createGatewayService(
           cache: decisions,
           hasDocument: (service) => catalog.hasDocument(service),
           log: logger,
-          onDecision: (outcome, cached) =>
-            metrics.permissionChecksTotal.inc({ outcome, cached: String(cached) }),
+          onDecision: (outcome, cached, seconds) => {
+            metrics.permissionChecksTotal.inc({ outcome, cached: String(cached) });
+            if (seconds !== undefined) {
+              metrics.permissionCheckDurationSeconds.observe(
+                { outcome, cached: String(cached) },
+                seconds,
+              );
+            }
+          },
         });
       } else if (!checkPermission) {
         logger.warn('AUTHZ_ENFORCEMENT=off: route permissions are left to the services');

@@ -41,6 +41,17 @@ describe('gateway: coarse route permissions decided by authorization', () => {
 
     expect((await get('/v1/members/m-2', user.token)).status).toBe(200);
     expect(authorization.checks.length).toBe(before + 1);
+
+    // The decision latency an SRE reads: the call, then the cache hit, each observed.
+    const scrape = (await request(harness.metricsUrl).get('/metrics')).text;
+    const count = (cached: string): number =>
+      Number(
+        new RegExp(
+          `gateway_permission_check_duration_seconds_count\\{[^}]*outcome="allowed",cached="${cached}"[^}]*\\} (\\d+)`,
+        ).exec(scrape)?.[1] ?? 0,
+      );
+    expect(count('false')).toBeGreaterThanOrEqual(1);
+    expect(count('true')).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses with 403 when authorization says no, without forwarding', async () => {

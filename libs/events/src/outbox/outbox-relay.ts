@@ -164,6 +164,20 @@ export class OutboxRelay {
     return (row as { n: number }).n;
   }
 
+  /** Backlog size and the age of its oldest row, for the gauges (an SRE's "is it stuck?"). */
+  private async reportBacklog(): Promise<void> {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const [row] = await this.options.dataSource.query(
+      `SELECT count(*)::int AS n,
+         coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
+       FROM event_outbox WHERE published_at IS NULL AND set_aside_at IS NULL`,
+    );
+    const { n, oldest } = row as { n: number; oldest: number };
+    metrics.outboxBacklog.set(n);
+    metrics.outboxOldestAgeSeconds.set(Math.max(0, oldest));
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
@@ -175,7 +189,7 @@ export class OutboxRelay {
         failures = 0;
         if (pass.scanned === this.batchSize && pass.retryInMs === 0) continue;
         await this.cleanup();
-        if (this.options.metrics) this.options.metrics.outboxBacklog.set(await this.backlog());
+        await this.reportBacklog();
         if (pass.retryInMs > 0) await this.sleep(pass.retryInMs, false);
         else
           await this.sleep(
@@ -183,9 +197,10 @@ export class OutboxRelay {
           );
       } catch (error) {
         failures += 1;
-        if (this.options.metrics) {
-          this.options.metrics.outboxBacklog.set(await this.backlog().catch(() => Number.NaN));
-        }
+        await this.reportBacklog().catch(() => {
+          this.options.metrics?.outboxBacklog.set(Number.NaN);
+          this.options.metrics?.outboxOldestAgeSeconds.set(Number.NaN);
+        });
         await this.disconnectProducer();
         const delay = Math.min(this.maxBackoffMs, 200 * 2 ** Math.min(failures, 10));
         this.logger.warn('outbox relay could not publish; retrying', {

@@ -16,7 +16,8 @@ export interface AuthorizationPermissionCheckOptions {
   /** Whether the owning service's OpenAPI document is loaded (else an unknown op is a 503). */
   readonly hasDocument: (service: string) => boolean;
   readonly log: { warn(message: string, meta?: Record<string, unknown>): void };
-  readonly onDecision?: (outcome: PermissionOutcome, cached: boolean) => void;
+  /** `seconds`: how long the decision took (a cache hit, or the call to authorization). */
+  readonly onDecision?: (outcome: PermissionOutcome, cached: boolean, seconds?: number) => void;
 }
 
 export const authorizationUnavailable = (): HttpProblem =>
@@ -84,6 +85,8 @@ export function authorizationPermissionCheck(
     }
 
     let decision: { allowed: boolean; cached: boolean };
+    const started = performance.now();
+    const took = (): number => (performance.now() - started) / 1000;
     try {
       decision = await cache.get(principal.tenantId, principal.actor, permission, async () => {
         const decisions = await client.check(
@@ -95,7 +98,7 @@ export function authorizationPermissionCheck(
         return decisions[permission] === true;
       });
     } catch (error) {
-      outcome('unavailable');
+      options.onDecision?.('unavailable', false, took());
       log.warn('refused: authorization could not decide', {
         err: error instanceof Error ? error.message : String(error),
         cause:
@@ -106,7 +109,7 @@ export function authorizationPermissionCheck(
       });
       throw authorizationUnavailable();
     }
-    outcome(decision.allowed ? 'allowed' : 'denied', decision.cached);
+    options.onDecision?.(decision.allowed ? 'allowed' : 'denied', decision.cached, took());
     if (!decision.allowed) throw forbidden(`This needs the permission ${permission}.`);
   };
 }

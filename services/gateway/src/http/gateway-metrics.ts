@@ -1,4 +1,4 @@
-import { Counter } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import type { PlatformMetrics } from '@tenantry/observability';
 import { createMetrics } from '@tenantry/observability';
 
@@ -10,6 +10,8 @@ export interface GatewayMetrics extends PlatformMetrics {
   readonly usageWrittenTotal: Counter;
   readonly usageDroppedTotal: Counter;
   readonly permissionChecksTotal: Counter<'outcome' | 'cached'>;
+  /** Authorization decision latency as requests feel it: a cache hit, or the call. */
+  readonly permissionCheckDurationSeconds: Histogram<'outcome' | 'cached'>;
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
@@ -46,6 +48,14 @@ export function createGatewayMetrics(): GatewayMetrics {
       name: 'gateway_permission_checks_total',
       help: 'Coarse permission decisions (allowed, denied, unavailable, undeclared), cache hit or not',
       labelNames: ['outcome', 'cached'],
+      registers,
+    }),
+    permissionCheckDurationSeconds: new Histogram({
+      name: 'gateway_permission_check_duration_seconds',
+      help: 'Time to a coarse permission decision (cache hit or call to authorization), by outcome',
+      labelNames: ['outcome', 'cached'],
+      // Cache hits are microseconds, calls milliseconds: buckets for both.
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
   };

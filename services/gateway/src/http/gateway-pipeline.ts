@@ -115,6 +115,11 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
       };
       metrics.httpRequestsTotal.inc(labels);
       metrics.httpRequestDurationSeconds.observe(labels, seconds);
+      metrics.httpTenantRequestsTotal.inc({
+        tenant: metrics.topTenants.observe(principal?.tenantId),
+        route,
+        status: labels.status,
+      });
       if (principal) {
         options.usage.record({
           tenantId: principal.tenantId,
