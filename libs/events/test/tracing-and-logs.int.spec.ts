@@ -46,7 +46,7 @@ describe('one trace from the writing request through Kafka to the consumer', () 
     const spans = await waitFor('the consumer span', () => {
       const finished = telemetry.memoryExporter?.getFinishedSpans() ?? [];
       return finished.some(
-        (s) => s.name.startsWith('handle ') && s.attributes['tenant.id'] === tenant,
+        (s) => s.name.startsWith('process ') && s.attributes['tenant.id'] === tenant,
       )
         ? finished
         : undefined;
@@ -58,7 +58,8 @@ describe('one trace from the writing request through Kafka to the consumer', () 
     );
     const handle = spans.find(
       (s) =>
-        s.name === `handle ${service.catalogue.orderPlaced.type}` &&
+        s.name === `process ${service.catalogue.topic}` &&
+        s.attributes['cloudevents.event_type'] === service.catalogue.orderPlaced.type &&
         s.spanContext().traceId === traceId,
     );
     expect(publish).toBeDefined();

@@ -726,10 +726,12 @@ export class InboxConsumer {
     });
   }
 
-  private spanAttributes(metadata: EventMetadata): Attributes {
+  private spanAttributes(metadata: EventMetadata, topic: string): Attributes {
     return {
       'messaging.system': 'kafka',
       'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': topic,
       'messaging.consumer.group.name': this.options.name,
       'messaging.message.id': metadata.id,
       'cloudevents.event_type': metadata.type,
@@ -744,7 +746,8 @@ export class InboxConsumer {
     handler: EventHandler<unknown>,
     tx: TenantTransaction,
   ): Promise<void> {
-    const { metadata, envelope } = event;
+    const { metadata, envelope, registration } = event;
+    const { topic } = registration.definition;
     const tenantContext = {
       tenantId: metadata.tenantid,
       actor: { type: metadata.actortype, id: metadata.actorid },
@@ -753,9 +756,11 @@ export class InboxConsumer {
       causationId: metadata.id,
     };
     return runWithTenantContext(tenantContext, () =>
+      // OpenTelemetry messaging conventions: `{operation} {destination}`; the event type is the
+      // `cloudevents.event_type` attribute.
       tracer.startActiveSpan(
-        `handle ${metadata.type}`,
-        { kind: SpanKind.CONSUMER, attributes: this.spanAttributes(metadata) },
+        `process ${topic}`,
+        { kind: SpanKind.CONSUMER, attributes: this.spanAttributes(metadata, topic) },
         producerContext(metadata),
         async (span) => {
           try {
@@ -783,11 +788,14 @@ export class InboxConsumer {
     const first = events[0] as ReadyEvent;
     const { registration, metadata } = first;
     if (registration.kind !== 'batch') throw new Error('not a batch handler');
-    const batchSpan = tracer.startSpan(`handle ${metadata.type} batch`, {
+    const { topic } = registration.definition;
+    const batchSpan = tracer.startSpan(`process ${topic}`, {
       kind: SpanKind.CONSUMER,
       attributes: {
         'messaging.system': 'kafka',
         'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': topic,
         'messaging.consumer.group.name': this.options.name,
         'messaging.batch.message_count': events.length,
         'cloudevents.event_type': metadata.type,
@@ -797,10 +805,10 @@ export class InboxConsumer {
     const batchLink = [{ context: batchSpan.spanContext() }];
     const spans = events.map((event) =>
       tracer.startSpan(
-        `handle ${event.metadata.type}`,
+        `process ${topic}`,
         {
           kind: SpanKind.CONSUMER,
-          attributes: this.spanAttributes(event.metadata),
+          attributes: this.spanAttributes(event.metadata, topic),
           links: batchLink,
         },
         producerContext(event.metadata),
