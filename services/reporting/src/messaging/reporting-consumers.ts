@@ -1,4 +1,9 @@
-import { ApiCallCompletedEvent } from '@tenantry/contracts';
+import {
+  ApiCallCompletedEvent,
+  RoleAssignedEvent,
+  SubscriptionChangedEvent,
+  TenantCreatedEvent,
+} from '@tenantry/contracts';
 import type { InboxConsumer, InboxOutcome, RetryPolicy } from '@tenantry/events';
 import type { ServiceConsumers } from '@tenantry/service-runtime';
 import { authorizationEventHandlers } from './authorization-events.handler';
@@ -6,6 +11,22 @@ import { billingEventHandlers } from './billing-events.handler';
 import { identityEventHandlers } from './identity-events.handler';
 import type { ReadModelDeps } from './read-model-deps';
 import { usageEventsHandler } from './usage-events.handler';
+
+/** Each consumer's purpose (its group is `<prefix>.<purpose>`) and the one topic it reads. */
+export const REPORTING_CONSUMER_TOPICS = {
+  identity: TenantCreatedEvent.topic,
+  authorization: RoleAssignedEvent.topic,
+  billing: SubscriptionChangedEvent.topic,
+  usage: ApiCallCompletedEvent.topic,
+} as const;
+
+/** Every consumer group of the read models with its topic. */
+export function reportingConsumerGroups(groupPrefix: string): { group: string; topic: string }[] {
+  return Object.entries(REPORTING_CONSUMER_TOPICS).map(([purpose, topic]) => ({
+    group: `${groupPrefix}.${purpose}`,
+    topic,
+  }));
+}
 
 export interface ReportingConsumersOptions {
   readonly consumers: ServiceConsumers;
@@ -29,7 +50,10 @@ export interface ReportingConsumers {
  */
 export function createReportingConsumers(options: ReportingConsumersOptions): ReportingConsumers {
   const { consumers, deps, groupPrefix } = options;
-  const durable = (purpose: string, extra: { partitionsConsumedConcurrently?: number } = {}) =>
+  const durable = (
+    purpose: keyof typeof REPORTING_CONSUMER_TOPICS,
+    extra: { partitionsConsumedConcurrently?: number } = {},
+  ) =>
     consumers.durable(`${groupPrefix}.${purpose}`, {
       ...extra,
       ...(options.retry ? { retry: options.retry } : {}),

@@ -32,6 +32,7 @@ export class ReportingTestBed {
   readonly keys = contextTokenTestKeys();
   readonly producer = new EventTestProducer();
   readonly instances: ReportingInstance[] = [];
+  private readonly databases: TestDatabase[] = [];
 
   get service(): ReportingServiceHandle {
     const first = this.instances[0];
@@ -61,9 +62,17 @@ export class ReportingTestBed {
     };
   }
 
-  /** A new instance with a fresh database and fresh consumer groups (reads every topic from the start). */
-  async startInstance(overrides: Partial<ReportingConfig> = {}): Promise<ReportingInstance> {
-    const db = await createTestDatabase(this.env.databaseAdminUrl, 'reporting_test');
+  /**
+   * A new instance with a fresh database and fresh consumer groups (reads every topic from the
+   * start), or, given `db` and a group prefix, a restart of an earlier one.
+   */
+  async startInstance(
+    overrides: Partial<ReportingConfig> = {},
+    existingDb?: TestDatabase,
+  ): Promise<ReportingInstance> {
+    const db =
+      existingDb ?? (await createTestDatabase(this.env.databaseAdminUrl, 'reporting_test'));
+    if (!existingDb) this.databases.push(db);
     const outcomes: ReportingInstance['outcomes'] = [];
     const service = await startReportingService(this.config(db, overrides), {
       logger: createLogger('reporting-test', { level: process.env.LOG_LEVEL ?? 'silent' }),
@@ -78,10 +87,9 @@ export class ReportingTestBed {
   }
 
   async tearDown(): Promise<void> {
-    for (const instance of this.instances) {
-      await instance.service.stop();
-      await instance.db.drop();
-    }
+    // stop() is harmless on an instance a test already stopped.
+    for (const instance of this.instances) await instance.service.stop();
+    for (const db of this.databases) await db.drop();
     await this.producer.tearDown();
   }
 
