@@ -62,14 +62,20 @@ export interface FloodCase {
   readonly flood: number;
   /** A's events on B's partition, of the flood. */
   readonly aOnBPartition: number;
-  /** From B's send to the commit of its ledger row (the inbox's onOutcome after the commit). */
+  /**
+   * From B's send (right after A's flood was produced) to the commit of its ledger row (the
+   * inbox's onOutcome, called after the commit).
+   */
   readonly bDelayMs: number;
-  /** A's events not yet applied when B's was committed. */
+  /** Over every probe of B (right after the flood, then at 25 / 50 / 75 % of A applied). */
+  readonly bDelayMaxMs: number;
+  readonly bDelayMedianMs: number;
+  /** A's events not yet applied when B's first event was committed. */
   readonly aPendingAtB: number;
   /** From A's first send until all of A's events were applied. */
   readonly aDrainSeconds: number;
   readonly batches: BatchTimes;
-  /** B's delay / the ingestion run's median batch time (aim <= 1). */
+  /** B's longest delay / the ingestion run's median batch time (aim <= 1). */
   ratio: number;
 }
 
@@ -255,6 +261,15 @@ const PLACEMENTS: Record<Placement, { name: string; how: string }> = {
   },
 };
 
+/** When B's probes are sent: right after A's flood is produced, then at these shares of it applied. */
+const PROBES_AT = [0, 0.25, 0.5, 0.75];
+
+interface Probe {
+  readonly delayMs: number;
+  /** A's events not yet applied when this probe was committed. */
+  readonly aPending: number;
+}
+
 async function floodCase(
   billing: PrivateTopicBilling,
   placement: Placement,
@@ -263,40 +278,63 @@ async function floodCase(
   options: BillingBenchOptions,
 ): Promise<FloodCase> {
   const topic = await billing.provisionUsageTopic(`flood-${placement}`);
-  const single = await billing.usageMessage(b);
+  const first = await billing.usageMessage(b);
+  const bPartition = first.partition;
+  const probes = [first];
+  for (let i = 1; i < PROBES_AT.length; i++) {
+    probes.push(
+      await billing.usageMessage(b, placement === 'natural' ? {} : { partition: bPartition }),
+    );
+  }
   const where =
     placement === 'same'
-      ? { partition: single.partition }
+      ? { partition: bPartition }
       : placement === 'different'
-        ? { avoid: single.partition }
+        ? { avoid: bPartition }
         : {};
   const flood: Message[] = [];
   let aOnBPartition = 0;
   for (let i = 0; i < options.flood; i++) {
     const event = await billing.usageMessage(a, where);
-    if (event.partition === single.partition) aOnBPartition += 1;
+    if (event.partition === bPartition) aOnBPartition += 1;
     flood.push(event.message);
   }
 
   const run = observedUsage(billing, topic);
-  const bId = single.metadata.id;
-  const bCommitted = run.when((h) => h.metadata?.id === bId);
   let aApplied = 0;
   const aDone = run.when((h) => h.metadata?.tenantid === a && ++aApplied >= options.flood);
+  // Waiters registered before anything is consumed, so each counts from the first event.
+  const reached = PROBES_AT.map((share) => {
+    let seen = 0;
+    const n = Math.max(1, Math.floor(share * options.flood));
+    return run.when((h) => h.metadata?.tenantid === a && ++seen >= n);
+  });
+  const committed = probes.map((probe) => run.when((h) => h.metadata?.id === probe.metadata.id));
+  const producer = billing.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
   await billing.start(run.usage);
   try {
     console.error(
       `[bench] billing usage: ${PLACEMENTS[placement].name}: A floods ${options.flood} ` +
-        `(${aOnBPartition} on B's partition ${single.partition}), then B sends one`,
+        `(${aOnBPartition} on B's partition ${bPartition}); B sends one right after, then at ` +
+        `${PROBES_AT.slice(1)
+          .map((q) => `${q * 100} %`)
+          .join(', ')} of A applied`,
     );
     const aStarted = now();
     await billing.produce(topic, flood, 1000);
-    const bSent = now();
-    await billing.produce(topic, [single.message], 1);
-    await withTimeout(bCommitted, options.timeoutMs, `B's event (${placement})`);
-    const bDelayMs = Number(now() - bSent) / 1e6;
-    const bAt = run.handled.findIndex((h) => h.metadata?.id === bId);
-    const aBeforeB = run.handled.slice(0, bAt).filter((h) => h.metadata?.tenantid === a).length;
+    const measured = await Promise.all(
+      probes.map(async (probe, i): Promise<Probe> => {
+        if (i > 0) await reached[i];
+        const sent = now();
+        await producer.send({ topic, acks: -1, messages: [probe.message] });
+        await withTimeout(committed[i]!, options.timeoutMs, `B's event ${i} (${placement})`);
+        const delayMs = Number(now() - sent) / 1e6;
+        const at = run.handled.findIndex((h) => h.metadata?.id === probe.metadata.id);
+        const aBefore = run.handled.slice(0, at).filter((h) => h.metadata?.tenantid === a).length;
+        return { delayMs, aPending: options.flood - aBefore };
+      }),
+    );
     await withTimeout(aDone, options.timeoutMs, `A's flood (${placement})`);
     const aDrainSeconds = seconds(aStarted);
     const other = run.handled.filter((h) => h.outcome !== 'processed');
@@ -305,25 +343,32 @@ async function floodCase(
     if (usageA.ledger !== options.flood || usageA.aggregated !== options.flood) {
       throw new Error(`${placement}: A has ${JSON.stringify(usageA)} for ${options.flood} events`);
     }
-    if (usageB.ledger !== 1 || usageB.aggregated !== 1) {
-      throw new Error(`${placement}: B has ${JSON.stringify(usageB)} for 1 event`);
+    if (usageB.ledger !== probes.length || usageB.aggregated !== probes.length) {
+      throw new Error(`${placement}: B has ${JSON.stringify(usageB)} for ${probes.length} events`);
     }
+    const delays = measured.map((m) => m.delayMs);
     console.error(
-      `[bench] billing usage: ${PLACEMENTS[placement].name}: B waited ${bDelayMs.toFixed(0)} ms, ` +
-        `${options.flood - aBeforeB} of A's pending then; A drained in ${aDrainSeconds.toFixed(1)} s`,
+      `[bench] billing usage: ${PLACEMENTS[placement].name}: B waited ` +
+        measured
+          .map((m) => `${m.delayMs.toFixed(0)} ms (${m.aPending} of A's pending)`)
+          .join(', ') +
+        `; A drained in ${aDrainSeconds.toFixed(1)} s`,
     );
     return {
       ...PLACEMENTS[placement],
       flood: options.flood,
       aOnBPartition,
-      bDelayMs,
-      aPendingAtB: options.flood - aBeforeB,
+      bDelayMs: measured[0]!.delayMs,
+      bDelayMaxMs: Math.max(...delays),
+      bDelayMedianMs: quantile(delays, 0.5),
+      aPendingAtB: measured[0]!.aPending,
       aDrainSeconds,
       batches: batchTimes(run.batches),
       ratio: 0,
     };
   } finally {
     await billing.stop(run.usage);
+    await producer.disconnect();
   }
 }
 
@@ -356,7 +401,7 @@ export async function runBillingUsageBench(
       const [a, b] = pairs[i]!;
       cases.push(await floodCase(billing, placement, a, b, options));
     }
-    for (const c of cases) c.ratio = c.bDelayMs / Math.max(1, ingested.batch.medianMs);
+    for (const c of cases) c.ratio = c.bDelayMaxMs / Math.max(1, ingested.batch.medianMs);
     return {
       events: options.events,
       tenants: options.tenants,
@@ -406,22 +451,22 @@ export function billingTable(result: BillingBenchResult): string {
       'flood: A floods, then B sends one',
       'A events',
       "A on B's part.",
-      'B delay ms',
+      'B delay ms (first/median/max)',
       'A pending at B',
       'A drain s',
       'flood batch ms (median/p90, size)',
-      'B / flood batch',
-      'B delay / batch',
+      'B max / flood batch',
+      'B max / batch',
     ],
     result.cases.map((c) => [
       c.name,
       fmtRate(c.flood),
       fmtRate(c.aOnBPartition),
-      c.bDelayMs.toFixed(0),
+      `${c.bDelayMs.toFixed(0)}/${c.bDelayMedianMs.toFixed(0)}/${c.bDelayMaxMs.toFixed(0)}`,
       fmtRate(c.aPendingAtB),
       c.aDrainSeconds.toFixed(1),
       `${c.batches.medianMs}/${c.batches.p90Ms} (${c.batches.medianSize})`,
-      fmtRatio(c.bDelayMs / Math.max(1, c.batches.medianMs)),
+      fmtRatio(c.bDelayMaxMs / Math.max(1, c.batches.medianMs)),
       fmtRatio(c.ratio),
     ]),
   );
@@ -437,7 +482,7 @@ async function main(): Promise<void> {
       `\nbilling usage ratio ${fmtRatio(result.ratio)} (billing ${fmtRate(result.billingEventsPerSecond)} / ` +
         `raw ${fmtRate(result.baselineEventsPerSecond)} events/s); batch ${result.batch.medianMs} ms; ` +
         result.cases
-          .map((c) => `${c.name}: B ${c.bDelayMs.toFixed(0)} ms (${fmtRatio(c.ratio)})`)
+          .map((c) => `${c.name}: B max ${c.bDelayMaxMs.toFixed(0)} ms (${fmtRatio(c.ratio)})`)
           .join(', '),
     );
   } finally {

@@ -102,7 +102,7 @@ async function main(): Promise<number> {
     ]);
     for (const c of billing.cases) {
       summary.push([
-        `billing flood, ${c.name}: B delay / batch (${c.bDelayMs.toFixed(0)} / ${billing.batch.medianMs} ms)`,
+        `billing flood, ${c.name}: B max delay / batch (${c.bDelayMaxMs.toFixed(0)} / ${billing.batch.medianMs} ms)`,
         '',
         fmtRatio(c.ratio),
         `<= ${TARGETS.billingDelayPerBatch}`,
