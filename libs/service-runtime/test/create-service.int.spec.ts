@@ -154,10 +154,10 @@ describe('createService', () => {
     ]);
     // Whichever started is stopped after the test, also when the other failed.
     for (const start of starts) if (start.status === 'fulfilled') started.push(start.value);
-    const [a, b] = starts.map((start) => {
-      if (start.status === 'rejected') throw start.reason;
-      return start.value;
-    }) as [RuntimeHandle, RuntimeHandle];
+    const [first, second] = starts;
+    if (first.status === 'rejected') throw first.reason;
+    if (second.status === 'rejected') throw second.reason;
+    const [a, b] = [first.value, second.value];
 
     const owner = new Client({ connectionString: db.ownerUrl });
     await owner.connect();
