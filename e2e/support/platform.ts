@@ -28,6 +28,8 @@ export interface PlatformOptions {
    * that need it pay for its start (and for its consumers reading the topics' history).
    */
   readonly billing?: boolean;
+  /** Extra environment for every service (e.g. a Zipkin to export spans to). */
+  readonly serviceEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -76,6 +78,7 @@ export class E2ePlatform {
       KAFKA_BROKERS: (this.options.kafkaBrokers ?? env.kafkaBrokers).join(','),
       SCHEMA_REGISTRY_URL: env.schemaRegistryUrl,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      ...this.options.serviceEnv,
     };
     this.identity = new ServiceProcess(
       'identity',

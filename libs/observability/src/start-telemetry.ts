@@ -11,7 +11,6 @@ import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import {
   defaultResource,
@@ -91,9 +90,8 @@ let active: TelemetryHandle | undefined;
 
 /**
  * Starts tracing for this process: a NodeTracerProvider (tenant-stamping processor + exporter),
- * W3C trace-context propagation (which the kafkajs instrumentation writes into message headers,
- * so a consumer's span is a child of the producer's) and the http, express, pg and kafkajs
- * instrumentations.
+ * W3C trace-context propagation (the outbox relay writes it into each event's headers, so the
+ * consumer's span is a child of the producer's) and the http, express and pg instrumentations.
  *
  * Instrumentations patch modules as they are required, so this must run first thing in
  * `main.ts`, before anything imports express, pg, kafkajs or a lib that does:
@@ -158,7 +156,9 @@ export function startTelemetry(options: StartTelemetryOptions): TelemetryHandle 
     new ExpressInstrumentation(),
     // Polls (the relay's, the janitors', readiness' SELECT 1) would each be a one-span trace.
     new PgInstrumentation({ requireParentSpan: true }),
-    new KafkaJsInstrumentation(),
+    // No kafkajs instrumentation: the outbox relay and the inbox make their own publish and
+    // process spans, each joined to the event's trace through its headers (ADR 0003); the
+    // instrumentation's own spans were noise, a `poll <topic>` root trace per fetched batch.
   ];
   // Instrumentations enable themselves (hooking `require`) when constructed; pointing them at our
   // provider explicitly avoids depending on the proxy's delegate timing.
