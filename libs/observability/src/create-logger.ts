@@ -8,6 +8,7 @@ import {
   type Logger,
   type transport as Transport,
 } from 'winston';
+import { redactField } from './redact-secrets';
 import { serializeError } from './serialize-error';
 
 export interface CreateLoggerOptions {
@@ -20,7 +21,8 @@ export interface CreateLoggerOptions {
 /**
  * A winston logger writing one JSON object per line to stdout. Every line carries the service,
  * the active span's trace/span ids and the current tenant context, so a log line can be joined
- * to its trace in Zipkin and filtered by tenant without each call site passing them.
+ * to its trace in Zipkin and filtered by tenant without each call site passing them. Secrets
+ * (passwords, tokens, API keys, credentials in URLs) are redacted from every field and message.
  */
 export function createLogger(service: string, options: CreateLoggerOptions = {}): Logger {
   const level = options.level ?? process.env['LOG_LEVEL']?.trim() ?? 'info';
@@ -60,6 +62,10 @@ function contextFormat(service: string) {
     }
     // Error's own fields are non-enumerable, so JSON would print `{}` without this.
     if (info['err'] instanceof Error) info['err'] = serializeError(info['err']);
+    // Last, over everything a line carries: no password, token or key reaches the output.
+    for (const key of Object.keys(info)) {
+      if (key !== 'level' && key !== 'service') info[key] = redactField(key, info[key]);
+    }
     return info;
   });
 }
