@@ -1,10 +1,11 @@
 import type { ApiCallCompleted } from '@tenantry/contracts';
-import type { EventHandler } from '@tenantry/events';
+import type { EventBatchHandler } from '@tenantry/events';
 import type { BillingDeps } from '../application/billing-deps';
-import { recordUsage } from '../application/record-usage/record-usage';
+import { recordUsageBatch } from '../application/record-usage/record-usage';
 
-export function apiCallCompletedHandler(deps: BillingDeps): EventHandler<ApiCallCompleted> {
-  return async (event, tx) => {
-    await recordUsage(tx, deps, event);
+/** A tenant's run of API calls in one transaction: one ledger insert, one aggregate update. */
+export function apiCallCompletedHandler(deps: BillingDeps): EventBatchHandler<ApiCallCompleted> {
+  return async (events, tx) => {
+    await recordUsageBatch(tx, deps, events);
   };
 }

@@ -48,7 +48,7 @@ export function createBillingConsumers(options: BillingConsumersOptions): Billin
       ...(options.usageRetry ? { retry: options.usageRetry } : {}),
       onOutcome: (outcome) => options.onUsageOutcome?.(outcome),
     })
-    .on(ApiCallCompletedEvent, apiCallCompletedHandler(deps));
+    .onBatch(ApiCallCompletedEvent, apiCallCompletedHandler(deps));
   const jobs = consumers
     .durable(`${options.groupPrefix}.jobs`)
     .on(PeriodCloseRequestedJob, periodCloseHandler(deps));

@@ -20,35 +20,44 @@ export interface BilledUsage {
 /** The usage ledger (one row per event) and its per-period aggregates. */
 export class UsageRepository {
   /**
-   * Records one event's usage once per (tenant, event id), whatever consumer or replay brought
-   * it, and adds it to its period's aggregate only when the row is new.
+   * Many events' usage of the transaction's tenant in two statements, whatever the count: the
+   * new rows into the ledger (a row already there, from a copy or a replay, is skipped), then
+   * their sum into each period's aggregate, so a flood of one tenant updates its aggregate row
+   * once per batch rather than once per call. Returns how many rows were new.
    */
-  async record(tx: TenantTransaction, usage: UsageRecord): Promise<boolean> {
+  async recordMany(tx: TenantTransaction, usage: readonly UsageRecord[]): Promise<number> {
+    if (usage.length === 0) return 0;
     const rows = await queryRows<{ n: number }>(
       tx,
       `WITH inserted AS (
          INSERT INTO usage_ledger (tenant_id, event_id, meter, quantity, occurred_at, period_start)
-         VALUES ($1, $2, $3, $4, $5, $6)
+         SELECT $1, u.event_id, u.meter, u.quantity, u.occurred_at, u.period_start
+         FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])
+           AS u(event_id, meter, quantity, occurred_at, period_start)
          ON CONFLICT (tenant_id, event_id) DO NOTHING
-         RETURNING quantity
+         RETURNING meter, quantity, period_start
+       ), summed AS (
+         SELECT period_start, meter, sum(quantity) AS quantity, count(*) AS n
+         FROM inserted GROUP BY period_start, meter
        ), aggregated AS (
          INSERT INTO usage_aggregates (tenant_id, period_start, meter, quantity)
-         SELECT $1, $6, $3, quantity FROM inserted
+         SELECT $1, period_start, meter, quantity FROM summed
          ON CONFLICT (tenant_id, period_start, meter)
            DO UPDATE SET quantity = usage_aggregates.quantity + EXCLUDED.quantity
          RETURNING 1
        )
-       SELECT count(*)::int AS n FROM aggregated`,
+       SELECT coalesce((SELECT sum(n) FROM summed), 0)::int AS n,
+              (SELECT count(*) FROM aggregated)::int AS aggregates`,
       [
         tx.tenantId,
-        usage.eventId,
-        usage.meter,
-        usage.quantity.toString(),
-        usage.occurredAt,
-        usage.periodStart,
+        usage.map((u) => u.eventId),
+        usage.map((u) => u.meter),
+        usage.map((u) => u.quantity.toString()),
+        usage.map((u) => u.occurredAt),
+        usage.map((u) => u.periodStart),
       ],
     );
-    return (rows[0]?.n ?? 0) > 0;
+    return rows[0]?.n ?? 0;
   }
 
   /** The period's running total of a meter. */

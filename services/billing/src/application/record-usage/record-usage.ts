@@ -19,19 +19,24 @@ export function isBillableCall(status: number): boolean {
 }
 
 /**
- * One API call into the usage ledger, once per (tenant, event id), in the period it happened in
+ * API calls into the usage ledger, once per (tenant, event id), each in the period it happened in
  * (the subscription's zone). A tenant that billing does not know, or a payload naming another
  * tenant than the envelope, is refused.
+ *
+ * Consecutive API calls of one tenant (the inbox's batch), recorded together. One refused event
+ * fails the batch; the inbox then replays it event by event, so only that one is dead-lettered.
  */
-export async function recordUsage(
+export async function recordUsageBatch(
   tx: TenantTransaction,
   deps: BillingDeps,
-  event: EventEnvelope<ApiCallCompleted>,
-): Promise<boolean> {
-  if (event.data.tenantId !== event.tenantid) {
-    throw new UsageRefusedError(
-      `tenant mismatch: payload names ${event.data.tenantId}, envelope ${event.tenantid}`,
-    );
+  events: readonly EventEnvelope<ApiCallCompleted>[],
+): Promise<number> {
+  for (const event of events) {
+    if (event.data.tenantId !== event.tenantid) {
+      throw new UsageRefusedError(
+        `tenant mismatch: payload names ${event.data.tenantId}, envelope ${event.tenantid}`,
+      );
+    }
   }
   const subscription = await deps.subscriptions.find(tx);
   if (!subscription) {
@@ -40,14 +45,18 @@ export async function recordUsage(
       deleted ? `tenant ${tx.tenantId} was deleted` : `unknown tenant ${tx.tenantId}`,
     );
   }
-  if (!isBillableCall(event.data.status)) return false;
-  const completed = new Date(event.data.completedAt);
-  const occurredAt = Number.isNaN(completed.getTime()) ? new Date(event.time) : completed;
-  return deps.usage.record(tx, {
-    eventId: event.id,
-    meter: API_CALLS_METER,
-    quantity: 1n,
-    occurredAt,
-    periodStart: periodContaining(occurredAt, subscription.timeZone).start,
-  });
+  const records = events
+    .filter((event) => isBillableCall(event.data.status))
+    .map((event) => {
+      const completed = new Date(event.data.completedAt);
+      const occurredAt = Number.isNaN(completed.getTime()) ? new Date(event.time) : completed;
+      return {
+        eventId: event.id,
+        meter: API_CALLS_METER,
+        quantity: 1n,
+        occurredAt,
+        periodStart: periodContaining(occurredAt, subscription.timeZone).start,
+      };
+    });
+  return deps.usage.recordMany(tx, records);
 }
