@@ -24,7 +24,7 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: [
-        '<rootDir>/{libs,services}/*/src/**/*.spec.ts',
+        '<rootDir>/{libs,services,tools}/*/src/**/*.spec.ts',
         '<rootDir>/deploy/test/**/*.spec.ts',
       ],
     },
