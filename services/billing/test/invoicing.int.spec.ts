@@ -326,7 +326,19 @@ describe('period close, invoices and their lifecycle', () => {
 
   it('tenant deleted: a final invoice is issued, then its billing data is purged', async () => {
     bed.clock.set('2026-03-20T00:00:00Z');
-    const { tenantId } = await bed.tenant('team', 1);
+    const { tenantId, owner } = await bed.tenant('team', 1);
+    // A keyed request leaves its stored response (which may hold personal data) behind.
+    const keyed = await bed.call(
+      'post',
+      '/v1/billing/subscription/cancel',
+      tenantId,
+      owner,
+      undefined,
+      bed.service,
+      { 'Idempotency-Key': `cancel-${randomUUID()}` },
+    );
+    expect(keyed.status).toBe(200);
+    expect(await bed.count(tenantId, `SELECT count(*)::int AS n FROM idempotency_keys`)).toBe(1);
     await bed.producer.apiCall(tenantId, new Date('2026-03-19T00:00:00Z'));
     await waitFor('the call', async () =>
       (await bed.count(tenantId, `SELECT count(*)::int AS n FROM usage_ledger`)) === 1
@@ -349,6 +361,7 @@ describe('period close, invoices and their lifecycle', () => {
       'usage_ledger',
       'seat_events',
       'usage_aggregates',
+      'idempotency_keys',
     ]) {
       expect(await bed.count(tenantId, `SELECT count(*)::int AS n FROM ${table}`)).toBe(0);
     }

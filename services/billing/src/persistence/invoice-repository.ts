@@ -447,6 +447,8 @@ export class InvoiceRepository {
       'document_sequences',
       'subscriptions',
       'billing_schedule',
+      // Stored responses of keyed requests (ADR 0012): they may quote the tenant's data.
+      'idempotency_keys',
     ]) {
       await tx.manager.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tx.tenantId]);
     }
