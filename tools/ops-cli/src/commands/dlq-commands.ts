@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { DeadLetterEntry, ReplayFilter } from '@tenantry/events';
 import { DeadLetterReplayer, createKafkaClient } from '@tenantry/events';
-import { OperationFailedError } from '../exit-codes';
+import { OperationFailedError, UsageError } from '../exit-codes';
 import type { OpsConfig } from '../ops-config';
 import type { OpsContext } from '../ops-context';
 import { configOf, platformClientOf } from '../ops-context';
@@ -35,7 +35,7 @@ interface FilterOptions {
 /** The replayer's filter from the command's options (shared by list and replay). */
 export function filterOf(options: FilterOptions): ReplayFilter {
   if (options.since && options.until && options.since >= options.until) {
-    throw new InvalidArgumentError('--since must be before --until.');
+    throw new UsageError('--since must be before --until');
   }
   return {
     ...(options.id?.length ? { eventIds: options.id } : {}),
