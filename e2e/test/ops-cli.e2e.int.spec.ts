@@ -1,0 +1,298 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { Client } from 'pg';
+import { DLQ_HEADERS, createKafkaClient } from '@tenantry/events';
+import { testStackEnv } from '@tenantry/testing';
+import { call } from '../support/api-client';
+import { E2ePlatform } from '../support/platform';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+const PASSWORD = 'correct horse battery staple';
+
+interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The operators' CLI as an operator runs it: its bin, a child process, the environment. */
+function tenantry(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['tools/ops-cli/bin/tenantry.js', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('tenantry, the operators CLI, against the real platform', () => {
+  const platform = new E2ePlatform();
+  const stack = testStackEnv();
+  const kafka = createKafkaClient({
+    clientId: `ops-cli-e2e-${randomUUID()}`,
+    brokers: stack.kafkaBrokers,
+  });
+  const operatorEmail = `ops-${randomUUID()}@tenantry.test`;
+  let env: Record<string, string>;
+  let tenantId: string;
+
+  beforeAll(async () => {
+    await platform.start();
+    await platform.createOperator(operatorEmail, PASSWORD);
+    env = {
+      TENANTRY_API_URL: platform.gatewayUrl,
+      TENANTRY_OPERATOR_EMAIL: operatorEmail,
+      TENANTRY_OPERATOR_PASSWORD: PASSWORD,
+      KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    };
+    const signup = await call(platform.gatewayUrl, 'POST', '/v1/signup', {
+      body: {
+        tenantName: `Ops ${randomUUID().slice(0, 8)}`,
+        email: `owner-${randomUUID()}@example.test`,
+        password: PASSWORD,
+        displayName: 'Owner',
+      },
+    });
+    expect(signup.status).toBe(201);
+    tenantId = String(signup.body.tenantId);
+  });
+
+  afterAll(async () => {
+    await platform.stop();
+  });
+
+  /** Identity's audit rows for the tenant, read as its owner inside the tenant (RLS is forced). */
+  async function identityAudit(action: string) {
+    const client = new Client({ connectionString: platform.identityDb.ownerUrl });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
+      const { rows } = await client.query<{
+        actor_type: string;
+        actor_id: string;
+        details: unknown;
+      }>(
+        `SELECT actor_type, actor_id, details FROM audit_log WHERE tenant_id = $1 AND action = $2`,
+        [tenantId, action],
+      );
+      await client.query('COMMIT');
+      return rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function operatorId(): Promise<string> {
+    const login = await call(platform.gatewayUrl, 'POST', '/v1/operators/token', {
+      body: { email: operatorEmail, password: PASSWORD },
+    });
+    return String(login.body.operatorId);
+  }
+
+  it('shows, suspends and resumes a tenant through the gateway, audited with the operator', async () => {
+    const shown = await tenantry(env, '--json', 'tenants', 'show', tenantId);
+    expect([shown.code, shown.stderr]).toEqual([0, '']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      tenantId,
+      status: 'active',
+      plan: expect.any(String),
+    });
+
+    const suspended = await tenantry(
+      env,
+      'tenants',
+      'suspend',
+      tenantId,
+      '--reason',
+      'ops-cli e2e',
+    );
+    expect(suspended.code).toBe(0);
+    expect(suspended.stdout.trim()).toBe(`tenant ${tenantId}: suspended`);
+    expect(await identityAudit('tenant.suspended')).toEqual([
+      { actor_type: 'operator', actor_id: await operatorId(), details: { reason: 'ops-cli e2e' } },
+    ]);
+    const text = await tenantry(env, 'tenants', 'show', tenantId);
+    expect(text.stdout).toMatch(/^status: +suspended$/m);
+    expect(text.stdout).toMatch(/^reason: +ops-cli e2e$/m);
+
+    const resumed = await tenantry(env, '--json', 'tenants', 'resume', tenantId);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toEqual({ tenantId, status: 'active' });
+    expect(await identityAudit('tenant.resumed')).toHaveLength(1);
+  });
+
+  it('exits 1 with the problem on a refusal, 2 on a usage error, 3 when nothing answers', async () => {
+    const missing = await tenantry(env, 'tenants', 'show', randomUUID());
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('404');
+    expect(missing.stderr).toContain('No such tenant');
+
+    const wrongPassword = await tenantry(
+      { ...env, TENANTRY_OPERATOR_PASSWORD: 'not the password' },
+      'tenants',
+      'suspend',
+      tenantId,
+    );
+    expect(wrongPassword.code).toBe(1);
+    expect(wrongPassword.stderr).toContain('POST /v1/operators/token: 401');
+    expect(await identityAudit('tenant.suspended')).toHaveLength(1);
+
+    const usage = await tenantry(env, 'tenants', 'suspend', 'not-a-tenant-id');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('a tenant id is a UUID');
+
+    const declined = await tenantry(env, 'tenants', 'delete', tenantId);
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toContain('not confirmed');
+
+    const unreachable = await tenantry(
+      { ...env, TENANTRY_API_URL: 'http://127.0.0.1:9' },
+      'tenants',
+      'show',
+      tenantId,
+    );
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain('cannot reach http://127.0.0.1:9');
+  });
+
+  it('lists a fresh topic’s dead letters with filters, and replays them', async () => {
+    const topic = `ops-cli-e2e-${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, numPartitions: 1 },
+        { topic: `${topic}.dlq`, numPartitions: 1 },
+      ],
+    });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const eventId = randomUUID();
+    await producer.send({
+      topic: `${topic}.dlq`,
+      messages: [
+        {
+          key: tenantId,
+          value: Buffer.from('undecodable'),
+          headers: {
+            ce_id: eventId,
+            ce_type: 'identity.tenant.created',
+            ce_tenantid: tenantId,
+            [DLQ_HEADERS.reason]: 'handler refused it',
+            [DLQ_HEADERS.consumer]: 'ops-cli-e2e',
+            [DLQ_HEADERS.attempts]: '3',
+            [DLQ_HEADERS.originalTopic]: topic,
+            [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    await producer.disconnect();
+
+    const listed = await tenantry(env, '--json', 'dlq', 'list', topic, '--tenant', tenantId);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      topic,
+      count: 1,
+      entries: [
+        {
+          eventId,
+          tenantId,
+          eventType: 'identity.tenant.created',
+          reason: 'handler refused it',
+          replayed: false,
+        },
+      ],
+    });
+    const other = await tenantry(
+      env,
+      '--json',
+      'dlq',
+      'list',
+      topic,
+      '--type',
+      'billing.invoice.issued',
+    );
+    expect(JSON.parse(other.stdout)).toMatchObject({ count: 0, entries: [] });
+    const table = await tenantry(env, 'dlq', 'list', topic);
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `^${eventId}@0:0 +identity.tenant.created +${tenantId} +\\S+ +no +handler refused it$`,
+        'm',
+      ),
+    );
+
+    const replayed = await tenantry(env, '--json', 'dlq', 'replay', topic, '--id', eventId);
+    expect(replayed.code).toBe(0);
+    expect(JSON.parse(replayed.stdout)).toMatchObject({ count: 1, operatorId: await operatorId() });
+    expect(replayed.stderr).toContain(`dlq replay ${topic}: 1 replayed, 0 skipped, by operator`);
+    const again = await tenantry(env, '--json', 'dlq', 'replay', topic);
+    expect(JSON.parse(again.stdout)).toMatchObject({ count: 0, skipped: [`${eventId}@0:0`] });
+    const shown = await tenantry(env, '--json', 'dlq', 'show', topic, eventId);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      eventId,
+      replayed: true,
+      consumer: 'ops-cli-e2e',
+    });
+
+    const noDlq = await tenantry(env, 'dlq', 'list', `${topic}-without-dlq`);
+    expect(noDlq.code).toBe(1);
+    expect(noDlq.stderr).toContain('does not exist');
+  });
+
+  it('reports a consumer group’s lag per partition and in total', async () => {
+    const topic = `ops-cli-lag-${randomUUID().slice(0, 8)}`;
+    const groupId = `ops-cli-e2e-${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic,
+        messages: [0, 0, 0, 1, 1].map((partition, i) => ({ partition, value: `m${i}` })),
+      });
+      await producer.disconnect();
+      // The group has read one message of partition 0 and none of partition 1.
+      await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '1' }] });
+    } finally {
+      await admin.disconnect();
+    }
+
+    const lag = await tenantry(env, '--json', 'consumer', 'lag', '--group', groupId);
+    expect([lag.code, lag.stderr]).toEqual([0, '']);
+    expect(JSON.parse(lag.stdout)).toEqual({
+      total: 4,
+      groups: [
+        {
+          groupId,
+          lag: 4,
+          partitions: [
+            { groupId, topic, partition: 0, committed: 1, end: 3, lag: 2 },
+            { groupId, topic, partition: 1, committed: null, end: 2, lag: 2 },
+          ],
+        },
+      ],
+    });
+    const text = await tenantry(env, 'consumer', 'lag', '--group', groupId);
+    expect(text.stdout).toContain('total lag: 4');
+    const none = await tenantry(env, 'consumer', 'lag', '--group', `${groupId}-nobody`);
+    expect(none.code).toBe(1);
+  });
+});
