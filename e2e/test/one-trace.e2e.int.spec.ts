@@ -73,10 +73,16 @@ describe('one trace per request, across HTTP and Kafka', () => {
     expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
     const of = (service: string): ZipkinSpan[] =>
       spans.filter((s) => s.localEndpoint?.serviceName === service);
-    // The gateway's server span is named by its route, not by the bare method.
-    expect(
-      of('gateway').some((s) => s.kind === 'SERVER' && /\/v1\/signup/.test(s.name ?? '')),
-    ).toBe(true);
+    // The gateway's server span is named by its route, not by the bare method, and carries the
+    // request id it answered with.
+    const gatewayServer = of('gateway').find(
+      (s) => s.kind === 'SERVER' && /\/v1\/signup/.test(s.name ?? ''),
+    );
+    expect(gatewayServer?.tags?.['request.id']).toBe(requestId);
+    // Every consumer span names the request that caused its event.
+    for (const span of spans.filter((s) => s.kind === 'CONSUMER')) {
+      expect(span.tags?.['request.id']).toBe(requestId);
+    }
     // Identity's relay published the tenant's first event under the request's trace...
     const publish = spans.find(
       (s) => s.localEndpoint?.serviceName === 'identity' && s.kind === 'PRODUCER',

@@ -1,3 +1,4 @@
+import { tagActiveSpanWithTenant } from '@tenantry/observability';
 import { match } from 'path-to-regexp';
 import type { Request, RequestHandler } from 'express';
 import {
@@ -104,6 +105,10 @@ export function requireSignedContext(options: RequireSignedContextOptions): Requ
     }
     // One id for the request everywhere: the one the gateway signed.
     assignRequestId(req, res, context.requestId);
-    runWithTenantContext(context, () => next());
+    runWithTenantContext(context, () => {
+      // The server span started before the tenant was known: tag it (and the active one) now.
+      tagActiveSpanWithTenant(context);
+      next();
+    });
   };
 }

@@ -1,4 +1,5 @@
-import { context } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { RPCType, getRPCMetadata } from '@opentelemetry/core';
 
 /**
@@ -10,4 +11,14 @@ import { RPCType, getRPCMetadata } from '@opentelemetry/core';
 export function nameServerSpanByRoute(route: string): void {
   const metadata = getRPCMetadata(context.active());
   if (metadata?.type === RPCType.HTTP) metadata.route = route;
+}
+
+/**
+ * Sets attributes on the current HTTP server span (and the active span), for what is known only
+ * once the request is underway, e.g. the gateway's request id before anyone is authenticated, so
+ * even a request refused at the edge can be found by it.
+ */
+export function tagServerSpan(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
+  getRPCMetadata(context.active())?.span?.setAttributes(attributes);
 }

@@ -738,6 +738,8 @@ export class InboxConsumer {
       'tenant.id': metadata.tenantid,
       'actor.type': metadata.actortype,
       'actor.id': metadata.actorid,
+      // The request that caused the event: find every hop of it by one search.
+      'request.id': metadata.correlationid,
     };
   }
 

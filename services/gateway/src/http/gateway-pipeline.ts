@@ -1,6 +1,11 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { HttpProblem, badRequest, requestIdOf, tooManyRequests } from '@tenantry/http';
-import { nameServerSpanByRoute } from '@tenantry/observability';
+import {
+  TENANT_SPAN_ATTRIBUTES,
+  nameServerSpanByRoute,
+  tagActiveSpanWithTenant,
+  tagServerSpan,
+} from '@tenantry/observability';
 import { signContextToken } from '@tenantry/tenancy';
 import type { ContextTokenSigningKey, TenantContext } from '@tenantry/tenancy';
 import type { AuthenticatedActor } from '../auth/authenticated-actor';
@@ -102,6 +107,7 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
       operation?.route ??
       (req.path === resolved.entry.prefix ? resolved.entry.prefix : `${resolved.entry.prefix}/*`);
     nameServerSpanByRoute(route);
+    tagServerSpan({ [TENANT_SPAN_ATTRIBUTES.requestId]: requestId });
     let principal: AuthenticatedActor | undefined;
 
     res.once('close', () => {
@@ -164,6 +170,11 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
       }
       try {
         principal = await options.authenticator.authenticate(req.headers, requestId);
+        tagActiveSpanWithTenant({
+          tenantId: principal.tenantId,
+          actor: principal.actor,
+          requestId,
+        });
       } catch (error) {
         if (error instanceof HttpProblem && error.status === 401) {
           metrics.authFailuresTotal.inc();
