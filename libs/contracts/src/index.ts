@@ -7,3 +7,4 @@ export * from './authorization/authorization-events';
 export * from './authorization/permission-catalogue';
 export * from './authorization/authorization-check-api';
 export * from './billing/billing-events';
+export * from './reporting/reporting-events';

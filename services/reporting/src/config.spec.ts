@@ -3,7 +3,10 @@ import { generateContextTokenKeyPair } from '@tenantry/tenancy';
 import { loadConfig } from './config';
 
 describe('reporting configuration', () => {
-  const env = { CONTEXT_TOKEN_PUBLIC_KEYS: generateContextTokenKeyPair().publicKeyPem };
+  const env = {
+    CONTEXT_TOKEN_PUBLIC_KEYS: generateContextTokenKeyPair().publicKeyPem,
+    REPORTING_EXPORT_SIGNING_SECRET: 'a-secret-of-this-deployment-only-0123456789',
+  };
 
   it('listens on loopback port 4004 with the reporting database unless told otherwise', () => {
     expect(loadConfig(env)).toMatchObject({
@@ -24,7 +27,26 @@ describe('reporting configuration', () => {
   });
 
   it('refuses to start without the gateway’s public key', () => {
-    expect(() => loadConfig({})).toThrow(/CONTEXT_TOKEN_PUBLIC_KEYS/);
+    expect(() =>
+      loadConfig({ REPORTING_EXPORT_SIGNING_SECRET: env.REPORTING_EXPORT_SIGNING_SECRET }),
+    ).toThrow(/CONTEXT_TOKEN_PUBLIC_KEYS/);
+  });
+
+  it('needs its own export signing secret outside development', () => {
+    const { REPORTING_EXPORT_SIGNING_SECRET: _secret, ...withoutSecret } = env;
+    expect(() => loadConfig(withoutSecret)).toThrow(/REPORTING_EXPORT_SIGNING_SECRET/);
+    expect(() => loadConfig({ ...env, REPORTING_EXPORT_SIGNING_SECRET: 'short' })).toThrow(
+      /at least 32/,
+    );
+    const published = {
+      ...env,
+      REPORTING_EXPORT_SIGNING_SECRET: `local-stack-only-${'x'.repeat(32)}`,
+    };
+    expect(() => loadConfig(published)).toThrow(/published development secret/);
+    expect(loadConfig({ ...published, NODE_ENV: 'test' }).exports).toMatchObject({
+      linkTtlSeconds: 300,
+      maxRows: 50_000,
+    });
   });
 
   it('retries refused events as the inbox does by default, or as told', () => {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ContextTokenKey } from '@tenantry/tenancy';
-import { contextTokenKeysFromEnv } from '@tenantry/tenancy';
+import { contextTokenKeysFromEnv, refuseDevelopmentSecret } from '@tenantry/tenancy';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -37,6 +37,16 @@ const schema = z.object({
   REPORTING_RETRY_ATTEMPTS: positiveInt(DEFAULT_RETRY_POLICY.attempts),
   REPORTING_RETRY_INITIAL_DELAY_MS: positiveInt(DEFAULT_RETRY_POLICY.initialDelayMs),
   REPORTING_RETRY_MAX_DELAY_MS: positiveInt(DEFAULT_RETRY_POLICY.maxDelayMs),
+  /** Signs export download links (HMAC-SHA256); every replica needs the same one. */
+  REPORTING_EXPORT_SIGNING_SECRET: z
+    .string()
+    .min(32, 'REPORTING_EXPORT_SIGNING_SECRET needs at least 32 characters'),
+  /** How long a download link works. */
+  REPORTING_EXPORT_LINK_TTL_SECONDS: positiveInt(300),
+  /** How long a finished export is kept. */
+  REPORTING_EXPORT_RETENTION_SECONDS: positiveInt(7 * 24 * 3600),
+  /** An export with more rows fails instead of filling the database. */
+  REPORTING_EXPORT_MAX_ROWS: positiveInt(50_000),
 });
 
 export interface ReportingConfig {
@@ -52,6 +62,14 @@ export interface ReportingConfig {
   readonly instanceId: string;
   /** Retries of a refused event before the DLQ; absent: the inbox's default policy. */
   readonly retry?: RetryPolicy;
+  readonly exports: ExportSettings;
+}
+
+export interface ExportSettings {
+  readonly signingSecret: string;
+  readonly linkTtlSeconds: number;
+  readonly retentionSeconds: number;
+  readonly maxRows: number;
 }
 
 /** The service's environment, parsed and validated once at start. */
@@ -61,6 +79,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ReportingConfi
     throw new Error(`invalid reporting configuration:\n${z.prettifyError(parsed.error)}`);
   }
   const e = parsed.data;
+  refuseDevelopmentSecret(
+    'REPORTING_EXPORT_SIGNING_SECRET',
+    e.REPORTING_EXPORT_SIGNING_SECRET,
+    env,
+  );
   return {
     port: e.PORT,
     host: e.HOST,
@@ -77,6 +100,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ReportingConfi
       attempts: e.REPORTING_RETRY_ATTEMPTS,
       initialDelayMs: e.REPORTING_RETRY_INITIAL_DELAY_MS,
       maxDelayMs: Math.max(e.REPORTING_RETRY_MAX_DELAY_MS, e.REPORTING_RETRY_INITIAL_DELAY_MS),
+    },
+    exports: {
+      signingSecret: e.REPORTING_EXPORT_SIGNING_SECRET,
+      linkTtlSeconds: e.REPORTING_EXPORT_LINK_TTL_SECONDS,
+      retentionSeconds: e.REPORTING_EXPORT_RETENTION_SECONDS,
+      maxRows: e.REPORTING_EXPORT_MAX_ROWS,
     },
   };
 }

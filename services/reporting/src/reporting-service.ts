@@ -1,5 +1,7 @@
 import type { Logger } from 'winston';
+import { REPORTING_EVENTS, REPORTING_JOBS } from '@tenantry/contracts';
 import type { InboxOutcome, RetryPolicy } from '@tenantry/events';
+import { PostgresIdempotencyStore } from '@tenantry/http';
 import type { PlatformMetrics } from '@tenantry/observability';
 import type { ServiceHandle } from '@tenantry/service-runtime';
 import { createService } from '@tenantry/service-runtime';
@@ -11,6 +13,7 @@ import type { ReportingConsumers } from './messaging/reporting-consumers';
 import { createReportingConsumers } from './messaging/reporting-consumers';
 import { ActivityRepository } from './persistence/activity-repository';
 import { BillingRepository } from './persistence/billing-repository';
+import { ExportRepository } from './persistence/export-repository';
 import { FreshnessRepository } from './persistence/freshness-repository';
 import { MemberRepository } from './persistence/member-repository';
 import { REPORTING_MIGRATIONS } from './persistence/migrations/reporting-migrations';
@@ -25,6 +28,8 @@ export interface ReportingServiceOptions {
   readonly retry?: RetryPolicy;
   /** Every message's outcome, by consumer purpose (`identity`, `usage`...), for tests. */
   readonly onOutcome?: (consumer: string, outcome: InboxOutcome, tenantId?: string) => void;
+  /** Where "now" comes from for exports (tests move it to expire links). */
+  readonly now?: () => Date;
 }
 
 export interface ReportingParts {
@@ -55,11 +60,11 @@ export function startReportingService(
     },
     kafkaBrokers: config.kafkaBrokers,
     schemaRegistryUrl: config.schemaRegistryUrl,
-    // Nothing yet: report-ready and export jobs come with exports (docs/adr/0015).
-    produces: [],
+    produces: [...REPORTING_EVENTS, ...REPORTING_JOBS],
     relay: { pollIntervalMs: options.relayPollIntervalMs },
     http: { contextKeys: config.contextKeys, port: config.port, host: config.host },
-    assemble({ dataSource, consumers }) {
+    assemble({ dataSource, consumers, outbox, logger }) {
+      const now = options.now ?? (() => new Date());
       const deps: ReadModelDeps = {
         tenants: new TenantRepository(),
         freshness: new FreshnessRepository(),
@@ -68,14 +73,19 @@ export function startReportingService(
         billing: new BillingRepository(),
         activity: new ActivityRepository(),
       };
+      const exports = new ExportRepository();
       const readModelConsumers = createReportingConsumers({
         consumers,
         deps,
         groupPrefix: config.consumerGroupPrefix,
         ...(retry ? { retry } : {}),
         ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+        exportJobs: { dataSource, deps, exports, outbox, settings: config.exports, now },
       });
-      const api = reportingApi({ dataSource, deps });
+      const api = reportingApi(
+        { dataSource, deps, exports, outbox, settings: config.exports, now },
+        { idempotencyStore: new PostgresIdempotencyStore(dataSource), logger },
+      );
       return {
         http: {
           publicRoutes: [...api.publicRoutes.publicRoutes(), ...api.metaRoutes.publicRoutes()],

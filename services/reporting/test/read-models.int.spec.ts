@@ -51,7 +51,7 @@ describe('read models through the inbox', () => {
       `all ${scenario.events.length} events of ${tenantId} applied`,
       async () =>
         (await inboxed(tenantId, service)) === scenario.events.length ? true : undefined,
-      { timeoutMs: 60_000 },
+      { timeoutMs: 120_000 },
     );
 
   /** Every report of the tenant, with its id and the event ids taken out, for comparison. */
@@ -273,7 +273,7 @@ describe('read models through the inbox', () => {
           published.length
             ? true
             : undefined,
-        { timeoutMs: 60_000 },
+        { timeoutMs: 120_000 },
       );
       expect(await reports(reordered)).toEqual(await reports(ordered));
       expect(await bed.applied(reordered)).toEqual(await bed.applied(ordered));
@@ -288,7 +288,7 @@ describe('read models through the inbox', () => {
       const incremental = await reports(ordered);
       expect(await reports(ordered, rebuilt.service)).toEqual(incremental);
       expect(await reports(reordered, rebuilt.service)).toEqual(incremental);
-    });
+    }, 240_000);
   });
 
   describe('refused and deleted tenants', () => {

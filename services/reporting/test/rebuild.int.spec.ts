@@ -49,8 +49,12 @@ describe('the in-place rebuild command', () => {
     const tenantId = randomUUID();
     const scenario = tenantScenario(tenantId, { calls: 20, withCarol: true });
     await bed.producer.publishAll(shuffled(scenario.events, 3));
-    await waitFor('the scenario applied', async () =>
-      (await inboxed(tenantId, first.service)) === scenario.events.length ? true : undefined,
+    // A fresh group reads the shared topics' whole history first.
+    await waitFor(
+      'the scenario applied',
+      async () =>
+        (await inboxed(tenantId, first.service)) === scenario.events.length ? true : undefined,
+      { timeoutMs: 120_000 },
     );
     const before = await reports(tenantId, first.service);
     const options = {
@@ -77,11 +81,12 @@ describe('the in-place rebuild command', () => {
       'the replay applied',
       async () =>
         (await inboxed(tenantId, second.service)) === scenario.events.length ? true : undefined,
-      { timeoutMs: 60_000 },
+      { timeoutMs: 120_000 },
     );
     expect(await reports(tenantId, second.service)).toEqual(before);
     expect((await bed.get(PATHS[0]!, tenantId, undefined, second.service)).body.totals.calls).toBe(
       20,
     );
-  });
+    // Two catch-ups over the shared topics' history, and a group rejoin between them.
+  }, 300_000);
 });

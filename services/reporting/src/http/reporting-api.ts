@@ -3,7 +3,8 @@ import { ApiRoutes } from '@tenantry/http';
 import { addActivityRoutes } from './activity.routes';
 import { addBillingRoutes } from './billing.routes';
 import { addMembersRoutes } from './members.routes';
-import type { RouteDeps } from './route-deps';
+import type { ExportRouteDeps } from './exports.routes';
+import { addExportRoutes } from './exports.routes';
 import { addUsageRoutes } from './usage.routes';
 
 export interface ReportingApi {
@@ -13,13 +14,14 @@ export interface ReportingApi {
   readonly metaRoutes: ApiRoutes;
 }
 
-export function reportingApi(deps: RouteDeps, options: ApiRoutesOptions = {}): ReportingApi {
+export function reportingApi(deps: ExportRouteDeps, options: ApiRoutesOptions = {}): ReportingApi {
   const info = { title: 'Tenantry reporting', version: '1' };
   const publicRoutes = new ApiRoutes(info, options);
   addUsageRoutes(publicRoutes, deps);
   addMembersRoutes(publicRoutes, deps);
   addBillingRoutes(publicRoutes, deps);
   addActivityRoutes(publicRoutes, deps);
+  addExportRoutes(publicRoutes, deps);
   const metaRoutes = new ApiRoutes({ ...info, title: `${info.title} (meta)` });
   metaRoutes.add(
     {

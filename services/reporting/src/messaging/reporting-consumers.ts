@@ -1,5 +1,6 @@
 import {
   ApiCallCompletedEvent,
+  ReportExportRequestedJob,
   RoleAssignedEvent,
   SubscriptionChangedEvent,
   TenantCreatedEvent,
@@ -8,6 +9,8 @@ import type { InboxConsumer, InboxOutcome, RetryPolicy } from '@tenantry/events'
 import type { ServiceConsumers } from '@tenantry/service-runtime';
 import { authorizationEventHandlers } from './authorization-events.handler';
 import { billingEventHandlers } from './billing-events.handler';
+import type { ExportJobDeps } from './export-job.handler';
+import { exportJobHandler } from './export-job.handler';
 import { identityEventHandlers } from './identity-events.handler';
 import type { ReadModelDeps } from './read-model-deps';
 import { usageEventsHandler } from './usage-events.handler';
@@ -19,6 +22,9 @@ export const REPORTING_CONSUMER_TOPICS = {
   billing: SubscriptionChangedEvent.topic,
   usage: ApiCallCompletedEvent.topic,
 } as const;
+
+/** The export jobs' group (`<prefix>.jobs`): not a read model, so a rebuild leaves it alone. */
+export const EXPORT_JOBS_PURPOSE = 'jobs';
 
 /** Every consumer group of the read models with its topic. */
 export function reportingConsumerGroups(groupPrefix: string): { group: string; topic: string }[] {
@@ -35,6 +41,7 @@ export interface ReportingConsumersOptions {
   /** Retries before a refused event (payload of another tenant) goes to the DLQ. */
   readonly retry?: RetryPolicy;
   readonly onOutcome?: (consumer: string, outcome: InboxOutcome, tenantId?: string) => void;
+  readonly exportJobs: ExportJobDeps;
 }
 
 export interface ReportingConsumers {
@@ -42,6 +49,8 @@ export interface ReportingConsumers {
   readonly authorization: InboxConsumer;
   readonly billing: InboxConsumer;
   readonly usage: InboxConsumer;
+  /** `reporting.jobs`: report exports. */
+  readonly jobs: InboxConsumer;
 }
 
 /**
@@ -51,7 +60,7 @@ export interface ReportingConsumers {
 export function createReportingConsumers(options: ReportingConsumersOptions): ReportingConsumers {
   const { consumers, deps, groupPrefix } = options;
   const durable = (
-    purpose: keyof typeof REPORTING_CONSUMER_TOPICS,
+    purpose: keyof typeof REPORTING_CONSUMER_TOPICS | typeof EXPORT_JOBS_PURPOSE,
     extra: { partitionsConsumedConcurrently?: number } = {},
   ) =>
     consumers.durable(`${groupPrefix}.${purpose}`, {
@@ -69,5 +78,9 @@ export function createReportingConsumers(options: ReportingConsumersOptions): Re
     ApiCallCompletedEvent,
     usageEventsHandler(deps),
   );
-  return { identity, authorization, billing, usage };
+  const jobs = durable(EXPORT_JOBS_PURPOSE).on(
+    ReportExportRequestedJob,
+    exportJobHandler(options.exportJobs),
+  );
+  return { identity, authorization, billing, usage, jobs };
 }

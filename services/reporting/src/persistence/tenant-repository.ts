@@ -73,12 +73,12 @@ export class TenantRepository {
   }
 
   /**
-   * Deletes every read-model row of the tenant and leaves a tombstone, so late or replayed
+   * Deletes every read-model row and export of the tenant and leaves a tombstone, so late or replayed
    * events are dropped (`admit` is false from now on).
    */
   async purge(tx: TenantTransaction, deletedAt: Date): Promise<void> {
     await tx.manager.query(`SELECT pg_advisory_xact_lock(${TENANT_LOCK_SQL})`, [tx.tenantId]);
-    for (const table of REPORTING_TENANT_TABLES) {
+    for (const table of [...REPORTING_TENANT_TABLES, 'report_exports']) {
       if (table !== 'tenant_tombstones') await tx.manager.query(`DELETE FROM ${table}`);
     }
     await tx.manager.query(

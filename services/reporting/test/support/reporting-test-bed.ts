@@ -33,6 +33,9 @@ export class ReportingTestBed {
   readonly producer = new EventTestProducer();
   readonly instances: ReportingInstance[] = [];
   private readonly databases: TestDatabase[] = [];
+  readonly exportSecret = randomBytes(32).toString('hex');
+  /** The exports' clock (tests move it to expire links). */
+  now = (): Date => new Date();
 
   get service(): ReportingServiceHandle {
     const first = this.instances[0];
@@ -58,6 +61,12 @@ export class ReportingTestBed {
       contextKeys: this.keys.contextKeys,
       consumerGroupPrefix: `reporting-test-${randomBytes(4).toString('hex')}`,
       instanceId: `i${this.instances.length}-${randomBytes(3).toString('hex')}`,
+      exports: {
+        signingSecret: this.exportSecret,
+        linkTtlSeconds: 300,
+        retentionSeconds: 3600,
+        maxRows: 1000,
+      },
       ...overrides,
     };
   }
@@ -80,6 +89,7 @@ export class ReportingTestBed {
       // Refused events (history of other test runs on the shared topics) reach the DLQ fast.
       retry: { attempts: 2, initialDelayMs: 20, maxDelayMs: 50 },
       onOutcome: (consumer, outcome, tenantId) => outcomes.push({ consumer, outcome, tenantId }),
+      now: () => this.now(),
     });
     const instance = { service, db, outcomes };
     this.instances.push(instance);
