@@ -48,6 +48,15 @@ describe('gateway: limits and upstream failures', () => {
 
     expect(served.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(Number(served[0]!.headers['ratelimit-remaining'])).toBeGreaterThan(50);
+
+    // What the noisy-tenant alert reads: the refusals by limiter, and by this tenant's name.
+    const scrape = (await request(harness.metricsUrl).get('/metrics')).text;
+    const counted = (pattern: string): number =>
+      Number(new RegExp(`${pattern}[^}]*\\} (\\d+)`).exec(scrape)?.[1] ?? 0);
+    expect(counted('gateway_rate_limited_total\\{limit="tenant"')).toBe(limited.length);
+    expect(counted(`gateway_tenant_rate_limited_total\\{tenant="${noisyTenant}"`)).toBe(
+      limited.length,
+    );
   });
 
   it('answers malformed, oversize and non-JSON bodies with 4xx problems, never 5xx', async () => {

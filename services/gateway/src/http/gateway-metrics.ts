@@ -4,7 +4,10 @@ import { createMetrics } from '@tenantry/observability';
 
 /** The platform's metrics plus the gateway's own (no tenant labels: they would be unbounded). */
 export interface GatewayMetrics extends PlatformMetrics {
-  readonly rateLimitedTotal: Counter;
+  /** `limit`: tenant (its rate), public (per address), auth_failure (failed logins per address). */
+  readonly rateLimitedTotal: Counter<'limit'>;
+  /** 429s of the tenant limit by tenant (the busiest by id, the rest as "other"). */
+  readonly tenantRateLimitedTotal: Counter<'tenant'>;
   readonly rateLimiterErrorsTotal: Counter;
   readonly authFailuresTotal: Counter;
   readonly usageWrittenTotal: Counter;
@@ -21,7 +24,14 @@ export function createGatewayMetrics(): GatewayMetrics {
     ...metrics,
     rateLimitedTotal: new Counter({
       name: 'gateway_rate_limited_total',
-      help: 'Requests refused with 429 by the per-tenant rate limit',
+      help: 'Requests refused with 429, by limit: tenant, public (per address), auth_failure (per address)',
+      labelNames: ['limit'] as const,
+      registers,
+    }),
+    tenantRateLimitedTotal: new Counter({
+      name: 'gateway_tenant_rate_limited_total',
+      help: 'Requests refused with 429 by the per-tenant limit, by tenant (busiest by id, the rest "other")',
+      labelNames: ['tenant'] as const,
       registers,
     }),
     rateLimiterErrorsTotal: new Counter({

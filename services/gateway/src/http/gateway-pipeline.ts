@@ -148,7 +148,7 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
     if (isPublic && options.publicRateLimiter && req.method !== 'GET' && req.method !== 'HEAD') {
       const decision = await options.publicRateLimiter.take(`ip:${req.ip ?? 'unknown'}`);
       if (!decision.allowed) {
-        metrics.rateLimitedTotal.inc();
+        metrics.rateLimitedTotal.inc({ limit: 'public' });
         for (const [name, value] of Object.entries(rateLimitHeaders(decision))) {
           res.setHeader(name, value);
         }
@@ -162,7 +162,7 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
       if (options.authFailureLimiter) {
         const allowed = await options.authFailureLimiter.check(clientAddress);
         if (!allowed.allowed) {
-          metrics.rateLimitedTotal.inc();
+          metrics.rateLimitedTotal.inc({ limit: 'auth_failure' });
           throw tooManyRequests('Too many failed authentications from this address.', {
             retryAfterSeconds: Math.max(1, allowed.retryAfterSeconds),
           });
@@ -188,7 +188,10 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
         res.setHeader(name, value);
       }
       if (!decision.allowed) {
-        metrics.rateLimitedTotal.inc();
+        metrics.rateLimitedTotal.inc({ limit: 'tenant' });
+        metrics.tenantRateLimitedTotal.inc({
+          tenant: metrics.topTenants.observe(principal.tenantId),
+        });
         throw tooManyRequests('This tenant is sending requests faster than its rate limit.', {
           retryAfterSeconds: Math.max(1, decision.retryAfterSeconds),
         });
