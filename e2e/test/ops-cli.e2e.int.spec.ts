@@ -6,6 +6,7 @@ import { DLQ_HEADERS, createKafkaClient } from '@tenantry/events';
 import { testStackEnv } from '@tenantry/testing';
 import { call } from '../support/api-client';
 import { E2ePlatform } from '../support/platform';
+import { freePort } from '../support/service-process';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const PASSWORD = 'correct horse battery staple';
@@ -158,14 +159,17 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     expect(declined.code).toBe(1);
     expect(declined.stderr).toContain('not confirmed');
 
+    const closedPort = await freePort();
     const unreachable = await tenantry(
-      { ...env, TENANTRY_API_URL: 'http://127.0.0.1:9' },
+      { ...env, TENANTRY_API_URL: `http://127.0.0.1:${closedPort}` },
       'tenants',
       'show',
       tenantId,
     );
     expect(unreachable.code).toBe(3);
-    expect(unreachable.stderr).toContain('cannot reach http://127.0.0.1:9');
+    expect(unreachable.stderr).toContain(
+      `cannot reach http://127.0.0.1:${closedPort}: ECONNREFUSED`,
+    );
   });
 
   it('lists a fresh topic’s dead letters with filters, and replays them', async () => {
@@ -294,5 +298,44 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     expect(text.stdout).toContain('total lag: 4');
     const none = await tenantry(env, 'consumer', 'lag', '--group', `${groupId}-nobody`);
     expect(none.code).toBe(1);
+  });
+
+  it("prints each service's outbox backlog from its metrics", async () => {
+    const metrics = [
+      `identity=${platform.identity.url}/metrics`,
+      `authorization=${platform.authorization.url}/metrics`,
+      `gateway=${platform.gatewayMetricsUrl}/metrics`,
+    ].join(',');
+    const status = await tenantry(
+      { ...env, TENANTRY_METRICS_URLS: metrics },
+      '--json',
+      'outbox',
+      'status',
+    );
+    expect([status.code, status.stderr]).toEqual([0, '']);
+    const { services } = JSON.parse(status.stdout) as {
+      services: { service: string; backlog: number; oldestAgeSeconds: number }[];
+    };
+    expect(services.map((s) => s.service)).toEqual(['identity', 'authorization', 'gateway']);
+    for (const row of services) {
+      expect(row).toEqual(
+        expect.objectContaining({
+          backlog: expect.any(Number),
+          oldestAgeSeconds: expect.any(Number),
+        }),
+      );
+    }
+
+    const oneDown = await tenantry(
+      {
+        ...env,
+        TENANTRY_METRICS_URLS: `${metrics},billing=http://127.0.0.1:${await freePort()}/metrics`,
+      },
+      'outbox',
+      'status',
+    );
+    expect(oneDown.code).toBe(3);
+    expect(oneDown.stdout).toMatch(/^identity +\d+ +[\d.]+ +http/m);
+    expect(oneDown.stdout).toMatch(/^billing +error: ECONNREFUSED/m);
   });
 });

@@ -17,6 +17,13 @@ export function describeProblem(status: number, problem: Record<string, unknown>
   return [String(status), title ?? detail].filter(Boolean).join(' ');
 }
 
+/** Why a fetch got no answer: the socket error's code (ECONNREFUSED...) or a timeout. */
+export function networkReason(error: unknown, timeoutMs: number): string {
+  if ((error as Error).name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
 /**
  * One JSON request: a network failure or timeout is PlatformUnreachableError (exit 3), a 4xx/5xx
  * is OperationFailedError carrying the problem+json body (exit 1).
@@ -39,12 +46,9 @@ export async function httpJson<T>(
       signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why =
-      (error as Error).name === 'TimeoutError'
-        ? `no answer within ${options.timeoutMs} ms`
-        : (cause?.code ?? cause?.message ?? (error as Error).message);
-    throw new PlatformUnreachableError(`cannot reach ${new URL(url).origin}: ${why}`);
+    throw new PlatformUnreachableError(
+      `cannot reach ${new URL(url).origin}: ${networkReason(error, options.timeoutMs)}`,
+    );
   }
   const text = await response.text();
   let body: unknown;

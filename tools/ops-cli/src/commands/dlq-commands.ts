@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { DeadLetterEntry, ReplayFilter } from '@tenantry/events';
-import { DeadLetterReplayer, createKafkaClient } from '@tenantry/events';
+import { DeadLetterReplayer } from '@tenantry/events';
 import { OperationFailedError, UsageError } from '../exit-codes';
+import { connectAdmin, kafkaClientOf } from '../kafka-admin';
 import type { OpsConfig } from '../ops-config';
 import type { OpsContext } from '../ops-context';
 import { configOf, platformClientOf } from '../ops-context';
@@ -81,12 +82,15 @@ export function formatEntries(entries: readonly DeadLetterEntry[]): string {
   );
 }
 
-function replayerFor(context: OpsContext, config: OpsConfig, progress: boolean) {
+/** The replayer, once Kafka has answered (exit 3, promptly, when it does not). */
+async function replayerFor(context: OpsContext, config: OpsConfig, progress: boolean) {
+  const kafka = kafkaClientOf(config);
+  await (await connectAdmin(kafka, config)).disconnect();
   const bar = replayProgressBar(context.io.progressStream, { enabled: progress });
-  const replayer = new DeadLetterReplayer(
-    createKafkaClient({ clientId: 'tenantry-ops-cli', brokers: config.kafkaBrokers }),
-    { timeoutMs: config.timeoutMs, onProgress: bar.report },
-  );
+  const replayer = new DeadLetterReplayer(kafka, {
+    timeoutMs: config.timeoutMs,
+    onProgress: bar.report,
+  });
   return { replayer, bar };
 }
 
@@ -106,7 +110,7 @@ export function registerDlqCommands(program: Command, context: OpsContext): void
       .argument('<topic>', 'the original topic, e.g. identity.events'),
   ).action(async (topic: string, options: FilterOptions, command: Command) => {
     const config = configOf(context, command);
-    const { replayer, bar } = replayerFor(context, config, options.progress !== false);
+    const { replayer, bar } = await replayerFor(context, config, options.progress !== false);
     try {
       const entries = await replayer.list(topic, filterOf(options));
       bar.stop();
@@ -126,7 +130,7 @@ export function registerDlqCommands(program: Command, context: OpsContext): void
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (topic: string, entryId: string, options: FilterOptions, command: Command) => {
       const config = configOf(context, command);
-      const { replayer, bar } = replayerFor(context, config, options.progress !== false);
+      const { replayer, bar } = await replayerFor(context, config, options.progress !== false);
       try {
         const matches = (await replayer.list(topic)).filter(
           (e) => e.id === entryId || e.eventId === entryId,
@@ -173,7 +177,7 @@ export function registerDlqCommands(program: Command, context: OpsContext): void
     // not in any audit log yet (the replayer takes no actor): the operator is named on stderr
     // and in the result instead.
     const { operatorId } = await platformClientOf(context, config).logIn();
-    const { replayer, bar } = replayerFor(context, config, options.progress !== false);
+    const { replayer, bar } = await replayerFor(context, config, options.progress !== false);
     try {
       const report = await replayer.replayWithReport(topic, filterOf(options));
       bar.stop();

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { createKafkaClient } from '@tenantry/events';
 import type { CommittedOffsets, GroupLag, PartitionEnds } from '../consumer-lag';
 import { computeLag } from '../consumer-lag';
 import { OperationFailedError } from '../exit-codes';
+import { connectAdmin, kafkaClientOf } from '../kafka-admin';
 import type { OpsContext } from '../ops-context';
 import { configOf } from '../ops-context';
 import type { Cell } from '../output';
@@ -37,11 +37,7 @@ export function registerLagCommand(program: Command, context: OpsContext): void 
     .action(
       async (options: { group?: string; topic?: string; summary?: boolean }, command: Command) => {
         const config = configOf(context, command);
-        const admin = createKafkaClient({
-          clientId: 'tenantry-ops-cli',
-          brokers: config.kafkaBrokers,
-        }).admin();
-        await admin.connect();
+        const admin = await connectAdmin(kafkaClientOf(config), config);
         try {
           const { groups } = await admin.listGroups();
           const ids = groups

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { OperationFailedError, PlatformUnreachableError } from '../exit-codes';
+import { networkReason } from '../http-json';
 import type { OpsContext } from '../ops-context';
 import { configOf } from '../ops-context';
 import { formatTable, printResult } from '../output';
@@ -25,8 +26,7 @@ async function scrape(
   try {
     response = await fetchFn(url, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    return { service, url, unreachable: true, error: cause?.code ?? (error as Error).message };
+    return { service, url, unreachable: true, error: networkReason(error, timeoutMs) };
   }
   if (!response.ok) return { service, url, error: `HTTP ${response.status}` };
   const text = await response.text();
