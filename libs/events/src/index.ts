@@ -15,6 +15,7 @@ export * from './inbox/retry-policy';
 export { DLQ_HEADERS, dlqTopicOf } from './inbox/dead-letter';
 export * from './dlq/dead-letter-replayer';
 export * from './dlq/dlq-depth-monitor';
+export * from './kafka/consumer-lag-monitor';
 export * from './kafka/kafka-client';
 export * from './kafka/topic-provisioner';
 export * from './kafka/topic-settings';

@@ -116,7 +116,7 @@ export function createMetrics(service: string): PlatformMetrics {
     }),
     consumerLag: new Gauge({
       name: 'consumer_lag',
-      help: 'Messages between the committed offset and the partition high watermark',
+      help: 'Events between a durable group’s committed offset and the partition high watermark, sampled from the broker',
       labelNames: ['consumer', 'topic', 'partition'] as const,
       registers,
     }),

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'winston';
 import type { EventCodec, InboxConsumerOptions, createKafkaClient } from '@tenantry/events';
 import {
+  ConsumerLagMonitor,
   DlqDepthMonitor,
   DurableInboxJanitor,
   InboxConsumer,
@@ -33,6 +34,8 @@ export interface ServiceConsumersDeps {
   readonly inboxRetentionMs?: number;
   /** How often `dlq_depth` is sampled (default 30 s). */
   readonly dlqDepthIntervalMs?: number;
+  /** How often `consumer_lag` is sampled (default 15 s). */
+  readonly lagIntervalMs?: number;
 }
 
 interface PerInstanceConsumer {
@@ -56,6 +59,7 @@ export class ServiceConsumers {
   private readonly perInstanceConsumers: PerInstanceConsumer[] = [];
   private durableJanitor: DurableInboxJanitor | undefined;
   private dlqDepth: DlqDepthMonitor | undefined;
+  private lag: ConsumerLagMonitor | undefined;
   private started = false;
 
   constructor(private readonly deps: ServiceConsumersDeps) {}
@@ -122,11 +126,22 @@ export class ServiceConsumers {
       intervalMs: this.deps.dlqDepthIntervalMs,
     });
     this.dlqDepth.start();
+    // The durable groups' lag as the broker sees it (per-instance groups hold caches that start
+    // at the newest offset: their lag says nothing an SRE acts on).
+    this.lag = new ConsumerLagMonitor({
+      kafka: this.deps.kafka,
+      gauge: this.deps.metrics.consumerLag,
+      groups: new Map(this.durableConsumers.map((entry) => [entry.name, entry.consumer.topics])),
+      logger: this.deps.logger,
+      intervalMs: this.deps.lagIntervalMs,
+    });
+    this.lag.start();
   }
 
   /** Stops every consumer, then removes what belonged to this replica only. */
   async stopAll(): Promise<void> {
     await this.dlqDepth?.stop();
+    await this.lag?.stop();
     this.durableJanitor?.stop();
     for (const entry of this.perInstanceConsumers) entry.janitor.stop();
     const all = [...this.durableConsumers, ...this.perInstanceConsumers];

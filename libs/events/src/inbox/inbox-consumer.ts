@@ -266,19 +266,6 @@ export class InboxConsumer {
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
-    const lag = this.options.metrics?.consumerLag;
-    if (lag) {
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        lag.set(
-          {
-            consumer: this.options.name,
-            topic: payload.topic,
-            partition: String(payload.partition),
-          },
-          Number(payload.offsetLag),
-        );
-      });
-    }
     // A new assignment starts from the committed offsets: forget the old one's state.
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.forgetPartitions();
