@@ -110,9 +110,10 @@ export function registerDlqCommands(program: Command, context: OpsContext): void
       .argument('<topic>', 'the original topic, e.g. identity.events'),
   ).action(async (topic: string, options: FilterOptions, command: Command) => {
     const config = configOf(context, command);
+    const filter = filterOf(options);
     const { replayer, bar } = await replayerFor(context, config, options.progress !== false);
     try {
-      const entries = await replayer.list(topic, filterOf(options));
+      const entries = await replayer.list(topic, filter);
       bar.stop();
       printResult(context.io, config.json, { topic, count: entries.length, entries }, () =>
         formatEntries(entries),
@@ -173,13 +174,14 @@ export function registerDlqCommands(program: Command, context: OpsContext): void
       .option('--include-replayed', 'replay entries an earlier replay marked, too'),
   ).action(async (topic: string, options: FilterOptions, command: Command) => {
     const config = configOf(context, command);
+    const filter = filterOf(options);
     // An operator credential, checked by identity, before anything is re-produced. Replays are
     // not in any audit log yet (the replayer takes no actor): the operator is named on stderr
     // and in the result instead.
     const { operatorId } = await platformClientOf(context, config).logIn();
     const { replayer, bar } = await replayerFor(context, config, options.progress !== false);
     try {
-      const report = await replayer.replayWithReport(topic, filterOf(options));
+      const report = await replayer.replayWithReport(topic, filter);
       bar.stop();
       context.io.err(
         `dlq replay ${topic}: ${report.replayed.length} replayed, ${report.alreadyReplayed.length} skipped, by operator ${operatorId}`,
