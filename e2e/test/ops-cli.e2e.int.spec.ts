@@ -141,6 +141,7 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     expect(missing.stderr).toContain('404');
     expect(missing.stderr).toContain('No such tenant');
 
+    const suspensionsBefore = (await identityAudit('tenant.suspended')).length;
     const wrongPassword = await tenantry(
       { ...env, TENANTRY_OPERATOR_PASSWORD: 'not the password' },
       'tenants',
@@ -149,7 +150,7 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     );
     expect(wrongPassword.code).toBe(1);
     expect(wrongPassword.stderr).toContain('POST /v1/operators/token: 401');
-    expect(await identityAudit('tenant.suspended')).toHaveLength(1);
+    expect(await identityAudit('tenant.suspended')).toHaveLength(suspensionsBefore);
 
     const usage = await tenantry(env, 'tenants', 'suspend', 'not-a-tenant-id');
     expect(usage.code).toBe(2);
@@ -170,6 +171,16 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     expect(unreachable.stderr).toContain(
       `cannot reach http://127.0.0.1:${closedPort}: ECONNREFUSED`,
     );
+
+    const noKafka = await tenantry(
+      { ...env, KAFKA_BROKERS: `127.0.0.1:${closedPort}` },
+      '--timeout',
+      '3',
+      'consumer',
+      'lag',
+    );
+    expect(noKafka.code).toBe(3);
+    expect(noKafka.stderr).toContain(`cannot reach Kafka at 127.0.0.1:${closedPort}`);
   });
 
   it('lists a fresh topic’s dead letters with filters, and replays them', async () => {
