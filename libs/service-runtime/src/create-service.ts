@@ -99,7 +99,13 @@ export interface CreateServiceOptions<M extends PlatformMetrics, E extends objec
      * own, by proxied route, and turns this off.
      */
     readonly requestMetrics?: boolean;
-    /** Default true: readiness fails while Kafka cannot be reached. */
+    /**
+     * Default false: readiness does not depend on Kafka. Writes commit their events to the
+     * outbox and are published when the broker is back, so a Kafka outage must not take every
+     * replica out of its load balancer (a Kafka outage would become an API outage). Consumers
+     * pause on their own; `consumer_lag`, `inbox_paused_partitions` and `outbox_oldest_age_seconds`
+     * say so. True makes `/readyz` fail while Kafka cannot be reached.
+     */
     readonly kafkaReadiness?: boolean;
     /** Default true; tests that call the app in-process may skip binding a port. */
     readonly listen?: boolean;
@@ -221,7 +227,7 @@ export async function createService<M extends PlatformMetrics, E extends object>
       publicRoutes: assembly.http.publicRoutes,
       readinessChecks: {
         database: () => dataSource.query('SELECT 1'),
-        ...((http.kafkaReadiness ?? true) ? { kafka: kafkaReadinessCheck(kafka) } : {}),
+        ...((http.kafkaReadiness ?? false) ? { kafka: kafkaReadinessCheck(kafka) } : {}),
         ...assembly.http.readinessChecks,
       },
       ...(recordRequests ? { metrics, serveMetrics: !separateMetrics } : {}),

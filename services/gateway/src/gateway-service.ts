@@ -81,8 +81,6 @@ export function createGatewayService(
       bodyLimit: config.bodyLimitBytes,
       // Recorded by the pipeline, by proxied route and tenant class.
       requestMetrics: false,
-      // Usage goes through the outbox: a Kafka outage does not stop the API.
-      kafkaReadiness: false,
       listen: options.listen ?? false,
     },
     async assemble({ dataSource, outbox, kafka, consumers, logger, metrics, onStop }) {
