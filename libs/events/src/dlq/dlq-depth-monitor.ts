@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { EventsLogger } from '../kafka/events-logger';
+import { PeriodicSampler } from '../kafka/periodic-sampler';
 import { silentLogger } from '../kafka/events-logger';
 
 export interface DlqDepthMonitorOptions {
@@ -21,8 +22,7 @@ export interface DlqDepthMonitorOptions {
  */
 export class DlqDepthMonitor {
   private readonly gauge: Gauge<'topic'>;
-  private timer: NodeJS.Timeout | undefined;
-  private sampling: Promise<void> | undefined;
+  private readonly sampler: PeriodicSampler;
 
   constructor(private readonly options: DlqDepthMonitorOptions) {
     const { registry } = options;
@@ -34,27 +34,21 @@ export class DlqDepthMonitor {
         labelNames: ['topic'] as const,
         registers: [registry],
       });
+    this.sampler = new PeriodicSampler(() => this.sampleAll(), options.intervalMs ?? 30_000);
   }
 
   start(): void {
-    if (this.timer || this.options.topics.length === 0) return;
-    void this.sample();
-    this.timer = setInterval(() => void this.sample(), this.options.intervalMs ?? 30_000);
-    this.timer.unref();
+    if (this.options.topics.length === 0) return;
+    this.sampler.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.sampling;
+  stop(): Promise<void> {
+    return this.sampler.stop();
   }
 
-  /** One sample of every topic (overlapping calls share it); a failure leaves the last values. */
+  /** One sample now (overlapping calls share it); a failure keeps the last values. */
   sample(): Promise<void> {
-    this.sampling ??= this.sampleAll().finally(() => {
-      this.sampling = undefined;
-    });
-    return this.sampling;
+    return this.sampler.sample();
   }
 
   private async sampleAll(): Promise<void> {

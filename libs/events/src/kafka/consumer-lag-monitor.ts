@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Gauge } from 'prom-client';
 import type { EventsLogger } from './events-logger';
+import { PeriodicSampler } from './periodic-sampler';
 import { silentLogger } from './events-logger';
 
 export interface ConsumerLagMonitorOptions {
@@ -22,30 +23,24 @@ export interface ConsumerLagMonitorOptions {
  * nothing yet on a partition counts from the partition's low watermark.
  */
 export class ConsumerLagMonitor {
-  private timer: NodeJS.Timeout | undefined;
-  private sampling: Promise<void> | undefined;
+  private readonly sampler: PeriodicSampler;
 
-  constructor(private readonly options: ConsumerLagMonitorOptions) {}
+  constructor(private readonly options: ConsumerLagMonitorOptions) {
+    this.sampler = new PeriodicSampler(() => this.sampleAll(), options.intervalMs ?? 15_000);
+  }
 
   start(): void {
-    if (this.timer || this.options.groups.size === 0) return;
-    void this.sample();
-    this.timer = setInterval(() => void this.sample(), this.options.intervalMs ?? 15_000);
-    this.timer.unref();
+    if (this.options.groups.size === 0) return;
+    this.sampler.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.sampling;
+  stop(): Promise<void> {
+    return this.sampler.stop();
   }
 
-  /** One sample of every group (overlapping calls share it); a failure keeps the last values. */
+  /** One sample now (overlapping calls share it); a failure keeps the last values. */
   sample(): Promise<void> {
-    this.sampling ??= this.sampleAll().finally(() => {
-      this.sampling = undefined;
-    });
-    return this.sampling;
+    return this.sampler.sample();
   }
 
   private async sampleAll(): Promise<void> {
