@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
 import { DLQ_HEADERS, createKafkaClient } from '@tenantry/events';
-import { testStackEnv } from '@tenantry/testing';
+import { testStackEnv, waitFor } from '@tenantry/testing';
 import { call } from '../support/api-client';
 import { E2ePlatform } from '../support/platform';
+import { PrivateZipkin, freeLowPort } from '../support/private-zipkin';
 import { freePort } from '../support/service-process';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -348,5 +349,66 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     expect(oneDown.code).toBe(3);
     expect(oneDown.stdout).toMatch(/^identity +\d+ +[\d.]+ +http/m);
     expect(oneDown.stdout).toMatch(/^billing +error: ECONNREFUSED/m);
+  });
+});
+
+describe('tenantry trace, against a real Zipkin', () => {
+  let zipkin: PrivateZipkin;
+  let platform: E2ePlatform;
+
+  beforeAll(async () => {
+    zipkin = new PrivateZipkin('opscli', await freeLowPort());
+    await zipkin.start();
+    platform = await new E2ePlatform({
+      serviceEnv: { TELEMETRY_EXPORTER: 'zipkin', ZIPKIN_URL: `${zipkin.url}/api/v2/spans` },
+    }).start();
+  }, 240_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+    await zipkin?.stop();
+  });
+
+  it('finds a request’s trace by its request id', async () => {
+    const signup = await call(platform.gatewayUrl, 'POST', '/v1/signup', {
+      body: {
+        tenantName: `Trace ${randomUUID().slice(0, 8)}`,
+        email: `trace-${randomUUID()}@example.test`,
+        password: PASSWORD,
+        displayName: 'Tracer',
+      },
+    });
+    expect(signup.status).toBe(201);
+    const requestId = String(signup.headers.get('x-request-id'));
+    const env = { ZIPKIN_URL: zipkin.url };
+    // Spans reach Zipkin in batches: wait until the gateway's and identity's are both there.
+    const found = await waitFor(
+      'the trace in Zipkin, with gateway and identity',
+      async () => {
+        const run = await tenantry(env, '--json', 'trace', requestId);
+        if (run.code !== 0) return undefined;
+        const result = JSON.parse(run.stdout) as {
+          traces: { traceId: string; services: string[]; uiUrl: string; tree: string[] }[];
+        };
+        const services = result.traces[0]?.services ?? [];
+        return services.includes('gateway') && services.includes('identity') ? result : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(found.traces).toHaveLength(1);
+    const [trace] = found.traces;
+    expect(trace?.uiUrl).toBe(`${zipkin.url}/zipkin/traces/${trace?.traceId}`);
+    expect(trace?.tree[0]).toMatch(/^gateway: /);
+    expect(trace?.tree.some((line) => /^ +identity: /.test(line))).toBe(true);
+
+    const text = await tenantry(env, 'trace', requestId);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`trace:`);
+    expect(text.stdout).toContain(`${zipkin.url}/zipkin/traces/${trace?.traceId}`);
+    expect((await fetch(`${zipkin.url}/zipkin/traces/${trace?.traceId}`)).status).toBe(200);
+
+    const unknown = await tenantry(env, 'trace', randomUUID());
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no trace in Zipkin has request.id=');
   });
 });
