@@ -76,19 +76,19 @@ describe('tenantry, the operators CLI, against the real platform', () => {
   });
 
   /** Identity's audit rows for the tenant, read as its owner inside the tenant (RLS is forced). */
-  async function identityAudit(action: string) {
+  async function identityAudit(action: string, tenant = tenantId) {
     const client = new Client({ connectionString: platform.identityDb.ownerUrl });
     await client.connect();
     try {
       await client.query('BEGIN');
-      await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
+      await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenant]);
       const { rows } = await client.query<{
         actor_type: string;
         actor_id: string;
         details: unknown;
       }>(
         `SELECT actor_type, actor_id, details FROM audit_log WHERE tenant_id = $1 AND action = $2`,
-        [tenantId, action],
+        [tenant, action],
       );
       await client.query('COMMIT');
       return rows;
@@ -134,6 +134,30 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout)).toEqual({ tenantId, status: 'active' });
     expect(await identityAudit('tenant.resumed')).toHaveLength(1);
+  });
+
+  it('deletes a tenant with --yes, audited with the operator', async () => {
+    const signup = await call(platform.gatewayUrl, 'POST', '/v1/signup', {
+      body: {
+        tenantName: `Gone ${randomUUID().slice(0, 8)}`,
+        email: `gone-${randomUUID()}@example.test`,
+        password: PASSWORD,
+        displayName: 'Owner',
+      },
+    });
+    const doomed = String(signup.body.tenantId);
+    const deleted = await tenantry(env, '--json', 'tenants', 'delete', doomed, '--yes');
+    expect([deleted.code, deleted.stderr]).toEqual([0, '']);
+    expect(JSON.parse(deleted.stdout)).toEqual({ tenantId: doomed, status: 'deleted' });
+    expect(await identityAudit('tenant.deleted', doomed)).toEqual([
+      expect.objectContaining({ actor_type: 'operator', actor_id: await operatorId() }),
+    ]);
+    const shown = await tenantry(env, '--json', 'tenants', 'show', doomed);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ tenantId: doomed, status: 'deleted' });
+    // A deleted tenant cannot be resumed: identity's 409, printed, exit 1.
+    const resumed = await tenantry(env, 'tenants', 'resume', doomed);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toContain('409');
   });
 
   it('exits 1 with the problem on a refusal, 2 on a usage error, 3 when nothing answers', async () => {
