@@ -32,6 +32,8 @@ export default tseslint.config(
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Command-line tools (tools/*) act through libs and the platform's APIs, never a service.
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
             // End-to-end tests run services as processes; they import only libs.
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
           ],
