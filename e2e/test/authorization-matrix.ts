@@ -102,6 +102,12 @@ export const GATEWAY_AUTHORIZATION_MATRIX: readonly MatrixRow[] = [
   // identity: platform (operators only; no tenant role reaches them)
   {
     method: 'get',
+    path: '/v1/platform/tenants',
+    permission: 'platform.tenants:read',
+    expected: NOBODY,
+  },
+  {
+    method: 'get',
     path: '/v1/platform/tenants/{tenantId}',
     permission: 'platform.tenants:read',
     expected: NOBODY,

@@ -129,6 +129,16 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     const text = await tenantry(env, 'tenants', 'show', tenantId);
     expect(text.stdout).toMatch(/^status: +suspended$/m);
     expect(text.stdout).toMatch(/^reason: +ops-cli e2e$/m);
+    // Listed among the suspended tenants (every page walked), and in the table.
+    const listed = await tenantry(env, '--json', 'tenants', 'list', '--status', 'suspended');
+    expect(listed.code).toBe(0);
+    const suspendedIds = (JSON.parse(listed.stdout) as { tenantId: string; status: string }[]).map(
+      (t) => t.tenantId,
+    );
+    expect(suspendedIds).toContain(tenantId);
+    const table = await tenantry(env, 'tenants', 'list');
+    expect(table.stdout).toMatch(new RegExp(`^${tenantId} +suspended `, 'm'));
+    expect((await tenantry(env, 'tenants', 'list', '--status', 'gone')).code).toBe(2);
 
     const resumed = await tenantry(env, '--json', 'tenants', 'resume', tenantId);
     expect(resumed.code).toBe(0);

@@ -54,6 +54,52 @@ describe('identity: tenant lifecycle and platform operators', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('lists tenants to operators in keyset pages, filtered by status; tenant users get 403', async () => {
+    const operatorId = await h.createOperator('support');
+    const mine = [await h.signUp(), await h.signUp(), await h.signUp()];
+    const suspended = mine[1]!;
+    await h.asOperator(
+      operatorId,
+      h.http.post(`/v1/platform/tenants/${suspended.tenantId}/suspend`).send({ reason: 'test' }),
+    );
+    // Walk every page of two: each tenant once, oldest first, ours among them.
+    const seen: { tenantId: string; status: string; createdAt: string }[] = [];
+    let after: string | null = null;
+    do {
+      const query: string = `?limit=2${after ? `&after=${after}` : ''}`;
+      const page = await h.asOperator(operatorId, h.http.get(`/v1/platform/tenants${query}`));
+      expect(page.status).toBe(200);
+      expect(page.body.tenants.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.tenants);
+      after = page.body.next as string | null;
+    } while (after);
+    const ids = seen.map((t) => t.tenantId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const t of mine) expect(ids).toContain(t.tenantId);
+    const times = seen.map((t) => t.createdAt);
+    expect([...times].sort()).toEqual(times);
+
+    const onlySuspended = await h.asOperator(
+      operatorId,
+      h.http.get('/v1/platform/tenants?status=suspended&limit=500'),
+    );
+    const suspendedIds = onlySuspended.body.tenants.map((t: { tenantId: string }) => t.tenantId);
+    expect(suspendedIds).toContain(suspended.tenantId);
+    expect(suspendedIds).not.toContain(mine[0]!.tenantId);
+    expect(
+      onlySuspended.body.tenants.every((t: { status: string }) => t.status === 'suspended'),
+    ).toBe(true);
+
+    const badCursor = await h.asOperator(
+      operatorId,
+      h.http.get('/v1/platform/tenants?after=not-a-cursor'),
+    );
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.headers['content-type']).toMatch(/problem\+json/);
+    const byUser = await h.asUser(mine[0]!, mine[0]!.userId, h.http.get('/v1/platform/tenants'));
+    expect(byUser.status).toBe(403);
+  });
+
   it('suspends a tenant: logins, refreshes and tenant routes get 403 until it is resumed', async () => {
     const tenant = await h.signUp();
     const session = await h.logIn(tenant.email, tenant.password);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiRoutes } from '@tenantry/http';
-import { notFound } from '@tenantry/http';
+import { badRequest, notFound } from '@tenantry/http';
 import type { IdentityDeps } from '../application/identity-deps';
 import { authorizeOperator } from '../application/platform-access';
 import { changeTenantStatus } from '../application/tenant-lifecycle/change-tenant-status';
@@ -10,8 +10,93 @@ import { problem, tenantStatusSchema } from './response-schemas';
 
 const tenantParams = z.strictObject({ tenantId: z.uuid() });
 
+const tenantView = z.object({
+  tenantId: z.string(),
+  status: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  plan: z.string(),
+  createdAt: z.string(),
+  statusChangedAt: z.string(),
+  statusReason: z.string().nullable(),
+});
+
+function viewOf(tenant: TenantEntity): z.infer<typeof tenantView> {
+  return {
+    tenantId: tenant.id,
+    status: tenant.status,
+    name: tenant.name,
+    slug: tenant.slug,
+    plan: tenant.plan,
+    createdAt: tenant.createdAt.toISOString(),
+    statusChangedAt: tenant.statusChangedAt.toISOString(),
+    statusReason: tenant.statusReason,
+  };
+}
+
+/**
+ * Keyset cursor: the last tenant's id, opaque to clients. The page after it is compared with
+ * that row's own (created_at, id), read in the query, so no timestamp is rounded through
+ * JavaScript's milliseconds.
+ */
+function encodeCursor(tenant: TenantEntity): string {
+  return Buffer.from(tenant.id, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!z.uuid().safeParse(id).success) throw badRequest('The cursor is not one this API gave out.');
+  return id;
+}
+
 /** What platform operators do: explicit, permission-checked, audited inside the tenant. */
 export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
+  routes.add(
+    {
+      method: 'get',
+      path: '/v1/platform/tenants',
+      summary: 'Every tenant, oldest first, optionally by status (operators; keyset pages)',
+      tags: ['platform'],
+      permission: 'platform.tenants:read',
+      query: z.strictObject({
+        status: z.enum(['active', 'suspended', 'deleted']).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+        after: z.string().max(200).optional(),
+      }),
+      responses: {
+        200: {
+          description: 'A page of tenants; `next` is the cursor of the following page, if any',
+          schema: z.object({ tenants: z.array(tenantView), next: z.string().nullable() }),
+        },
+        400: problem('A bad filter, limit or cursor'),
+        403: problem('Not an operator with this permission'),
+      },
+    },
+    async ({ query }, _req, res) => {
+      await authorizeOperator(deps, 'tenants:read');
+      const after = query.after === undefined ? undefined : decodeCursor(query.after);
+      const builder = deps.dataSource.manager
+        .createQueryBuilder(TenantEntity, 't')
+        .orderBy('t.created_at', 'ASC')
+        .addOrderBy('t.id', 'ASC')
+        .limit(query.limit + 1);
+      if (query.status) builder.andWhere('t.status = :status', { status: query.status });
+      if (after) {
+        builder.andWhere(
+          '(t.created_at, t.id) > (SELECT c.created_at, c.id FROM tenants c WHERE c.id = :after)',
+          { after },
+        );
+      }
+      const rows = await builder.getMany();
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      res.json({
+        tenants: page.map(viewOf),
+        next: rows.length > query.limit && last ? encodeCursor(last) : null,
+      });
+    },
+  );
+
   routes.add(
     {
       method: 'get',
@@ -21,17 +106,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       permission: 'platform.tenants:read',
       params: tenantParams,
       responses: {
-        200: {
-          description: 'The tenant',
-          schema: tenantStatusSchema.extend({
-            name: z.string(),
-            slug: z.string(),
-            plan: z.string(),
-            createdAt: z.string(),
-            statusChangedAt: z.string(),
-            statusReason: z.string().nullable(),
-          }),
-        },
+        200: { description: 'The tenant', schema: tenantView },
         403: problem('Not an operator with this permission'),
         404: problem('No such tenant'),
       },
@@ -40,16 +115,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       await authorizeOperator(deps, 'tenants:read');
       const tenant = await deps.dataSource.manager.findOneBy(TenantEntity, { id: params.tenantId });
       if (!tenant) throw notFound('No such tenant.');
-      res.json({
-        tenantId: tenant.id,
-        status: tenant.status,
-        name: tenant.name,
-        slug: tenant.slug,
-        plan: tenant.plan,
-        createdAt: tenant.createdAt.toISOString(),
-        statusChangedAt: tenant.statusChangedAt.toISOString(),
-        statusReason: tenant.statusReason,
-      });
+      res.json(viewOf(tenant));
     },
   );
 

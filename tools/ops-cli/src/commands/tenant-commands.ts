@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { OperationFailedError } from '../exit-codes';
 import type { OpsContext } from '../ops-context';
 import { configOf, platformClientOf } from '../ops-context';
-import { formatFields, printResult } from '../output';
+import { formatFields, formatTable, printResult } from '../output';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,9 +35,48 @@ const path = (tenantId: string) => `/v1/platform/tenants/${encodeURIComponent(te
 export function registerTenantCommands(program: Command, context: OpsContext): void {
   const tenants = program
     .command('tenants')
-    .description('show, suspend, resume and delete tenants (audited by identity)');
+    .description('list, show, suspend, resume and delete tenants (changes audited by identity)');
 
   const statusLine = (result: TenantStatus) => `tenant ${result.tenantId}: ${result.status}`;
+
+  tenants
+    .command('list')
+    .description('every tenant, oldest first (all pages, or --limit of them)')
+    .option('--status <status>', 'only active, suspended or deleted tenants', (value: string) => {
+      if (!['active', 'suspended', 'deleted'].includes(value)) {
+        throw new InvalidArgumentError('one of active, suspended, deleted.');
+      }
+      return value;
+    })
+    .option('--limit <n>', 'at most this many', (value: string) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1.');
+      return n;
+    })
+    .action(async (options: { status?: string; limit?: number }, command: Command) => {
+      const config = configOf(context, command);
+      const client = platformClientOf(context, config);
+      const all: TenantDetails[] = [];
+      let after: string | null = null;
+      do {
+        const query = new URLSearchParams({ limit: '500' });
+        if (options.status) query.set('status', options.status);
+        if (after) query.set('after', after);
+        const page: { tenants: TenantDetails[]; next: string | null } = await client.call(
+          'GET',
+          `/v1/platform/tenants?${query.toString()}`,
+        );
+        all.push(...page.tenants);
+        after = page.next;
+      } while (after && (options.limit === undefined || all.length < options.limit));
+      const tenantsShown = options.limit === undefined ? all : all.slice(0, options.limit);
+      printResult(context.io, config.json, tenantsShown, () =>
+        formatTable(
+          ['TENANT', 'STATUS', 'NAME', 'PLAN', 'CREATED'],
+          tenantsShown.map((t) => [t.tenantId, t.status, t.name, t.plan, t.createdAt]),
+        ),
+      );
+    });
 
   tenants
     .command('show')
