@@ -13,6 +13,8 @@ describe('gateway: coarse route permissions decided by authorization', () => {
       AUTHORIZATION_URL: authorization.url,
       AUTHZ_TIMEOUT_MS: '300',
       AUTHZ_DECISION_TTL_MS: '60000',
+      // A service that is down while the gateway starts: its document (and permissions) unknown.
+      BILLING_URL: 'http://127.0.0.1:9',
     });
   });
 
@@ -124,6 +126,20 @@ describe('gateway: coarse route permissions decided by authorization', () => {
     const before = authorization.checks.length;
     expect((await get('/v1/me', user.token)).status).toBe(200);
     expect(authorization.checks.length).toBe(before);
+  });
+
+  it('answers 503 on a route whose service has not published its document, and says why', async () => {
+    const user = await harness.identity.newUser();
+    const before = authorization.checks.length;
+    const response = await get('/v1/billing/subscription', user.token);
+    expect(response.status).toBe(503);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // Not authorization's fault: nobody asked it, and the metric says which case it was.
+    expect(authorization.checks.length).toBe(before);
+    const scrape = (await request(harness.metricsUrl).get('/metrics')).text;
+    expect(scrape).toMatch(
+      /gateway_permission_checks_total\{[^}]*outcome="document_missing"[^}]*\} [1-9]/,
+    );
   });
 
   it('refuses a protected operation no document declares, without forwarding it', async () => {

@@ -8,7 +8,12 @@ import type { PermissionDecisionCache } from './permission-decision-cache';
 /** Operators' own routes: identity checks operator roles itself (they live in identity). */
 export const PLATFORM_PREFIX = '/v1/platform';
 
-export type PermissionOutcome = 'allowed' | 'denied' | 'unavailable' | 'undeclared';
+/**
+ * `unavailable`: authorization could not decide; `document_missing`: the route's service has not
+ * published its OpenAPI document to the gateway yet (it was down), so its permissions are unknown.
+ */
+export type PermissionOutcome =
+  'allowed' | 'denied' | 'unavailable' | 'undeclared' | 'document_missing';
 
 export interface AuthorizationPermissionCheckOptions {
   readonly client: AuthorizationClient;
@@ -67,7 +72,12 @@ export function authorizationPermissionCheck(
     if (permission === undefined) {
       // The service's document is not loaded yet (it was down): its permissions are unknown.
       if (!options.hasDocument(input.service)) {
-        outcome('unavailable');
+        outcome('document_missing');
+        log.warn('refused: the service has not published its OpenAPI document to the gateway', {
+          service: input.service,
+          method: input.method,
+          route: input.route,
+        });
         throw authorizationUnavailable();
       }
       outcome('undeclared');
@@ -100,6 +110,7 @@ export function authorizationPermissionCheck(
     } catch (error) {
       options.onDecision?.('unavailable', false, took());
       log.warn('refused: authorization could not decide', {
+        request_id: input.requestId,
         err: error instanceof Error ? error.message : String(error),
         cause:
           error instanceof AuthorizationUnavailableError && error.cause instanceof Error
