@@ -43,6 +43,29 @@ describe('route table', () => {
     }
   });
 
+  it('sends every reporting route to reporting, and nothing else there', () => {
+    // Reporting's public routes (services/reporting/src/http), concrete.
+    for (const path of [
+      '/v1/reports/activity',
+      '/v1/reports/billing',
+      '/v1/reports/members',
+      '/v1/reports/members/history',
+      '/v1/reports/usage',
+      '/v1/reports/exports',
+      '/v1/reports/exports/exp-1',
+      '/v1/reports/exports/exp-1/download',
+      '/v1/reports/platform/tenants',
+      '/v1/reports/platform/usage',
+    ]) {
+      expect({ path, service: resolveRoute(DEFAULT_ROUTE_TABLE, path)?.entry.service }).toEqual({
+        path,
+        service: 'reporting',
+      });
+    }
+    expect(resolveRoute(DEFAULT_ROUTE_TABLE, '/v1/reportsx')).toBeUndefined();
+    expect(resolveRoute(DEFAULT_ROUTE_TABLE, '/v1/report')).toBeUndefined();
+  });
+
   it('flags paths an upstream could normalise into another route', () => {
     for (const path of [
       '/v1/me/../internal',

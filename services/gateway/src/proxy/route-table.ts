@@ -31,8 +31,8 @@ export function parseRouteTable(entries: Readonly<Record<string, string>>): Rout
 /**
  * Which service owns which public path: the one declared route table. Internal routes
  * (`/internal/...`) are deliberately absent, so no client request can reach them. Billing owns
- * everything under `/v1/billing` (its routes, docs/adr/0011); reporting's prefix is provisional
- * until that service publishes its routes.
+ * everything under `/v1/billing` (its routes, docs/adr/0011), reporting everything under
+ * `/v1/reports` (its routes, docs/adr/0015).
  */
 export const DEFAULT_ROUTE_TABLE: RouteTable = parseRouteTable({
   '/v1/signup': 'identity',
