@@ -37,6 +37,13 @@ export const EXTERNAL_SECRETS: Readonly<Record<string, Readonly<Record<string, s
     DATABASE_URL: 'postgres://billing_app:x@db.example.internal:5432/billing',
     DATABASE_OWNER_URL: 'postgres://billing_owner:x@db.example.internal:5432/billing',
   },
+  'tenantry-reporting': {
+    REPORTING_EXPORT_SIGNING_SECRET: 'test-only-reporting-export-signing-0123456789abcdef',
+  },
+  'tenantry-reporting-db': {
+    DATABASE_URL: 'postgres://reporting_app:x@db.example.internal:5432/reporting',
+    DATABASE_OWNER_URL: 'postgres://reporting_owner:x@db.example.internal:5432/reporting',
+  },
   'tenantry-gateway-db': {
     DATABASE_URL: 'postgres://gateway_app:x@db.example.internal:5432/gateway',
     DATABASE_OWNER_URL: 'postgres://gateway_owner:x@db.example.internal:5432/gateway',
@@ -92,6 +99,15 @@ export const SERVICES: Readonly<Record<string, ServiceExpectation>> = {
       'INSTANCE_ID',
     ],
   },
+  reporting: {
+    required: ['CONTEXT_TOKEN_PUBLIC_KEYS', 'REPORTING_EXPORT_SIGNING_SECRET'],
+    production: [
+      ...COMMON_PRODUCTION,
+      'REPORTING_DATABASE_URL',
+      'REPORTING_DATABASE_OWNER_URL',
+      'INSTANCE_ID',
+    ],
+  },
   gateway: {
     required: ['CONTEXT_TOKEN_PRIVATE_KEY'],
     production: [
@@ -103,6 +119,8 @@ export const SERVICES: Readonly<Record<string, ServiceExpectation>> = {
       'AUTHORIZATION_URL',
       // Optional in the gateway's config, but without it every /v1/billing route is a 503.
       'BILLING_URL',
+      // Likewise for every /v1/reports route.
+      'REPORTING_URL',
     ],
   },
 };

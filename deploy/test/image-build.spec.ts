@@ -28,6 +28,7 @@ const CONFIG_LOADERS: Readonly<Record<string, string>> = {
   identity: 'loadConfig',
   authorization: 'loadConfig',
   billing: 'loadConfig',
+  reporting: 'loadConfig',
   gateway: 'loadGatewayConfig',
 };
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig as loadAuthorizationConfig } from '../../services/authorization/src/config';
 import { loadConfig as loadBillingConfig } from '../../services/billing/src/config';
+import { loadConfig as loadReportingConfig } from '../../services/reporting/src/config';
 import { loadGatewayConfig } from '../../services/gateway/src/config';
 import { loadConfig as loadIdentityConfig } from '../../services/identity/src/config';
 import { topicSettingsFromEnv } from '../../libs/events/src/kafka/topic-settings';
@@ -45,6 +46,7 @@ const LOADERS: Readonly<Record<string, (env: NodeJS.ProcessEnv) => unknown>> = {
   identity: loadIdentityConfig,
   authorization: loadAuthorizationConfig,
   billing: loadBillingConfig,
+  reporting: loadReportingConfig,
   gateway: loadGatewayConfig,
 };
 

@@ -51,6 +51,7 @@ export const PROFILE_DEFAULTS = {
     IDENTITY_PORT: 4001,
     AUTHORIZATION_PORT: 4002,
     BILLING_PORT: 4003,
+    REPORTING_PORT: 4004,
     GATEWAY_PORT: 8080,
     GATEWAY_METRICS_PORT: 9464,
     REDIS_PORT: 6379,
@@ -65,6 +66,7 @@ export const PROFILE_DEFAULTS = {
     IDENTITY_PORT: 14001,
     AUTHORIZATION_PORT: 14002,
     BILLING_PORT: 14003,
+    REPORTING_PORT: 14004,
     GATEWAY_PORT: 18080,
     GATEWAY_METRICS_PORT: 19464,
     // The same port as dev: the system Redis most machines run is shared (its keys are
@@ -107,6 +109,7 @@ uu5DuQJRcj9UWXXacCzNyUqr43KhRANCAASYZLGRbEA7I6Mx/6D0xLBav7we2Tlg
 -----END PRIVATE KEY-----
 `,
   IDENTITY_KEY_ENCRYPTION_SECRET: 'local-stack-only-identity-key-encryption-0123456789abcdef',
+  REPORTING_EXPORT_SIGNING_SECRET: 'local-stack-only-reporting-export-signing-0123456789abcdef',
 };
 
 // Public, so not a secret; published with the private key above. Every service but the gateway
@@ -178,6 +181,22 @@ export const SERVICES = [
     health: (ports) => `http://127.0.0.1:${ports.BILLING_PORT}/readyz`,
   },
   {
+    // After billing (its read models consume every topic from the start, so the order is not
+    // needed for correctness), before the gateway, which fetches its OpenAPI document at start
+    // to know its routes' permissions.
+    name: 'reporting',
+    cmd: [...RUN_TS, 'services/reporting/src/main.ts'],
+    env: (addr, ports) => ({
+      ...commonServiceEnv(addr),
+      PORT: String(ports.REPORTING_PORT),
+      REPORTING_DATABASE_URL: addr.databases.reporting.appUrl,
+      REPORTING_DATABASE_OWNER_URL: addr.databases.reporting.ownerUrl,
+      REPORTING_EXPORT_SIGNING_SECRET: DEV_SECRETS.REPORTING_EXPORT_SIGNING_SECRET,
+      CONTEXT_TOKEN_PUBLIC_KEYS: DEV_CONTEXT_TOKEN_PUBLIC_KEYS,
+    }),
+    health: (ports) => `http://127.0.0.1:${ports.REPORTING_PORT}/readyz`,
+  },
+  {
     name: 'gateway',
     cmd: [...RUN_TS, 'services/gateway/src/main.ts'],
     env: (addr, ports) => ({
@@ -190,6 +209,7 @@ export const SERVICES = [
       IDENTITY_URL: `http://127.0.0.1:${ports.IDENTITY_PORT}`,
       AUTHORIZATION_URL: `http://127.0.0.1:${ports.AUTHORIZATION_PORT}`,
       BILLING_URL: `http://127.0.0.1:${ports.BILLING_PORT}`,
+      REPORTING_URL: `http://127.0.0.1:${ports.REPORTING_PORT}`,
       // Only the gateway holds the private key: only it can mint a context.
       CONTEXT_TOKEN_PRIVATE_KEY: DEV_SECRETS.CONTEXT_TOKEN_PRIVATE_KEY,
     }),
