@@ -16,6 +16,7 @@ import { BillingRepository } from './persistence/billing-repository';
 import { ExportRepository } from './persistence/export-repository';
 import { FreshnessRepository } from './persistence/freshness-repository';
 import { MemberRepository } from './persistence/member-repository';
+import { PlatformRepository } from './persistence/platform-repository';
 import { REPORTING_MIGRATIONS } from './persistence/migrations/reporting-migrations';
 import { TenantRepository } from './persistence/tenant-repository';
 import { UsageRepository } from './persistence/usage-repository';
@@ -72,6 +73,7 @@ export function startReportingService(
         members: new MemberRepository(),
         billing: new BillingRepository(),
         activity: new ActivityRepository(),
+        platform: new PlatformRepository(),
       };
       const exports = new ExportRepository();
       const readModelConsumers = createReportingConsumers({

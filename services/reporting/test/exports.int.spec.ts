@@ -32,9 +32,9 @@ describe('report exports as jobs', () => {
           ? true
           : undefined;
       },
-      { timeoutMs: 120_000 },
+      { timeoutMs: 240_000 },
     );
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await bed?.tearDown();

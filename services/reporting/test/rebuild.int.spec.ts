@@ -54,7 +54,7 @@ describe('the in-place rebuild command', () => {
       'the scenario applied',
       async () =>
         (await inboxed(tenantId, first.service)) === scenario.events.length ? true : undefined,
-      { timeoutMs: 120_000 },
+      { timeoutMs: 240_000 },
     );
     const before = await reports(tenantId, first.service);
     const options = {
@@ -81,12 +81,12 @@ describe('the in-place rebuild command', () => {
       'the replay applied',
       async () =>
         (await inboxed(tenantId, second.service)) === scenario.events.length ? true : undefined,
-      { timeoutMs: 120_000 },
+      { timeoutMs: 240_000 },
     );
     expect(await reports(tenantId, second.service)).toEqual(before);
     expect((await bed.get(PATHS[0]!, tenantId, undefined, second.service)).body.totals.calls).toBe(
       20,
     );
     // Two catch-ups over the shared topics' history, and a group rejoin between them.
-  }, 300_000);
+  }, 600_000);
 });

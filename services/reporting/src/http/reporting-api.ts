@@ -3,6 +3,7 @@ import { ApiRoutes } from '@tenantry/http';
 import { addActivityRoutes } from './activity.routes';
 import { addBillingRoutes } from './billing.routes';
 import { addMembersRoutes } from './members.routes';
+import { addPlatformRoutes } from './platform.routes';
 import type { ExportRouteDeps } from './exports.routes';
 import { addExportRoutes } from './exports.routes';
 import { addUsageRoutes } from './usage.routes';
@@ -22,6 +23,7 @@ export function reportingApi(deps: ExportRouteDeps, options: ApiRoutesOptions = 
   addBillingRoutes(publicRoutes, deps);
   addActivityRoutes(publicRoutes, deps);
   addExportRoutes(publicRoutes, deps);
+  addPlatformRoutes(publicRoutes, deps);
   const metaRoutes = new ApiRoutes({ ...info, title: `${info.title} (meta)` });
   metaRoutes.add(
     {

@@ -42,9 +42,10 @@ export function authorizationEventHandlers(deps: ReadModelDeps): ReadModelRegist
     readModelHandler(deps, PolicyChangedEvent, {
       stream: 'activity',
       time: (d) => d.changedAt,
-      // Assignments have their own lines above; only role definitions are recorded here.
-      activity: ({ data }) =>
-        data.change.startsWith('role.') ? `Policy changed: ${data.change}` : undefined,
+      // Assignments have their own lines above; only role definitions are recorded here, and
+      // the rest (most policy changes) cost nothing but their inbox row.
+      relevant: ({ data }) => data.change.startsWith('role.'),
+      activity: ({ data }) => `Policy changed: ${data.change}`,
     }),
   ];
 }

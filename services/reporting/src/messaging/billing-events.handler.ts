@@ -20,6 +20,7 @@ const minor = (value: number): bigint => BigInt(Math.trunc(value));
 export function billingEventHandlers(deps: ReadModelDeps): ReadModelRegistration[] {
   return [
     readModelHandler(deps, SubscriptionChangedEvent, {
+      platform: true,
       stream: 'billing',
       time: (d) => d.changedAt,
       apply: (event, tx, at) =>

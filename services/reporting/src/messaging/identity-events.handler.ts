@@ -12,6 +12,7 @@ import {
 } from '@tenantry/contracts';
 import type { TenantDeleted } from '@tenantry/contracts';
 import type { EventHandler, InboxConsumer } from '@tenantry/events';
+import { TENANT_DERIVE_LOCK_SQL } from '../persistence/tenant-locks';
 import type { ReadModelDeps } from './read-model-deps';
 import type { ReadModelRegistration } from './read-model-handler';
 import { TenantMismatchError, eventTime, readModelHandler } from './read-model-handler';
@@ -20,6 +21,7 @@ import { TenantMismatchError, eventTime, readModelHandler } from './read-model-h
 export function identityEventHandlers(deps: ReadModelDeps): ReadModelRegistration[] {
   return [
     readModelHandler(deps, TenantCreatedEvent, {
+      platform: true,
       stream: 'members',
       time: (d) => d.createdAt,
       // Identity reports the owner with the tenant, not as a membership event.
@@ -45,6 +47,7 @@ export function identityEventHandlers(deps: ReadModelDeps): ReadModelRegistratio
       activity: ({ data }) => `Tenant created on plan ${data.plan}, owner ${data.ownerUserId}`,
     }),
     readModelHandler(deps, TenantSuspendedEvent, {
+      platform: true,
       stream: 'activity',
       time: (d) => d.suspendedAt,
       apply: (event, tx, at) =>
@@ -52,6 +55,7 @@ export function identityEventHandlers(deps: ReadModelDeps): ReadModelRegistratio
       activity: ({ data }) => `Tenant suspended${data.reason ? `: ${data.reason}` : ''}`,
     }),
     readModelHandler(deps, TenantResumedEvent, {
+      platform: true,
       stream: 'activity',
       time: (d) => d.resumedAt,
       apply: (event, tx, at) =>
@@ -59,6 +63,7 @@ export function identityEventHandlers(deps: ReadModelDeps): ReadModelRegistratio
       activity: () => 'Tenant resumed',
     }),
     readModelHandler(deps, MembershipAddedEvent, {
+      platform: true,
       stream: 'members',
       time: (d) => d.addedAt,
       apply: (event, tx, at) =>
@@ -76,6 +81,7 @@ export function identityEventHandlers(deps: ReadModelDeps): ReadModelRegistratio
       activity: ({ data }) => `Member ${data.userId} added as ${data.role}`,
     }),
     readModelHandler(deps, MembershipRemovedEvent, {
+      platform: true,
       stream: 'members',
       time: (d) => d.removedAt,
       apply: (event, tx, at) =>
@@ -127,6 +133,8 @@ function tenantDeletedHandler(deps: ReadModelDeps): EventHandler<TenantDeleted> 
     if (event.data.tenantId !== event.tenantid) {
       throw new TenantMismatchError(event.type, event.data.tenantId, event.tenantid);
     }
+    // Same lock order as every other non-usage write: derive lock, then the tenant lock.
+    await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
     await deps.tenants.purge(tx, eventTime(event.data.deletedAt, event.time));
   };
 }

@@ -2,6 +2,7 @@ import type { ActivityRepository } from '../persistence/activity-repository';
 import type { BillingRepository } from '../persistence/billing-repository';
 import type { FreshnessRepository } from '../persistence/freshness-repository';
 import type { MemberRepository } from '../persistence/member-repository';
+import type { PlatformRepository } from '../persistence/platform-repository';
 import type { TenantRepository } from '../persistence/tenant-repository';
 import type { UsageRepository } from '../persistence/usage-repository';
 
@@ -13,4 +14,5 @@ export interface ReadModelDeps {
   readonly members: MemberRepository;
   readonly billing: BillingRepository;
   readonly activity: ActivityRepository;
+  readonly platform: PlatformRepository;
 }

@@ -1,6 +1,7 @@
 import type { TenantTransaction } from '@tenantry/db';
 import type { EventDefinition, EventEnvelope, EventHandler, InboxConsumer } from '@tenantry/events';
 import type { ReportStream } from '../persistence/freshness-repository';
+import { TENANT_DERIVE_LOCK_SQL } from '../persistence/tenant-locks';
 import type { ReadModelDeps } from './read-model-deps';
 
 /** The domain time an event carries (payload), or the envelope's when it is missing or bad. */
@@ -27,6 +28,13 @@ export interface ReadModelUpdate<T> {
    * undefined when this occurrence is not one (a system renewal, say).
    */
   readonly activity?: (event: EventEnvelope<T>) => string | undefined;
+  /**
+   * False when nothing the report families or the operator see could change (a policy change
+   * that only mirrors an assignment): then the event is only recorded in the inbox.
+   */
+  readonly relevant?: (event: EventEnvelope<T>) => boolean;
+  /** The event changes a figure of the operator's tenant summary (profile, members, plan). */
+  readonly platform?: boolean;
 }
 
 /** One event type's handler and its registration on a consumer. */
@@ -48,6 +56,11 @@ export function readModelHandler<T extends { tenantId: string }>(
     if (event.data.tenantId !== event.tenantid) {
       throw new TenantMismatchError(event.type, event.data.tenantId, event.tenantid);
     }
+    if (update.relevant && !update.relevant(event)) return;
+    // Every non-usage write of a tenant runs after the previous one (the derive lock, always
+    // before the tenant lock): they share rows (activity, freshness, the platform summary), and
+    // in a fixed lock order two consumers' transactions cannot deadlock.
+    await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
     if (!(await deps.tenants.admit(tx))) return;
     const at = eventTime(update.time(event.data), event.time);
     await update.apply?.(event, tx, at);
@@ -65,6 +78,7 @@ export function readModelHandler<T extends { tenantId: string }>(
       if (update.stream !== 'activity') await deps.freshness.applied(tx, 'activity', at);
     }
     await deps.freshness.applied(tx, update.stream, at);
+    if (update.platform) await deps.platform.refreshTenant(tx);
   };
   return { register: (consumer) => void consumer.on(definition, handler) };
 }

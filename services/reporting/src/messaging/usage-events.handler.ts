@@ -1,5 +1,6 @@
 import type { ApiCallCompleted } from '@tenantry/contracts';
 import type { EventBatchHandler } from '@tenantry/events';
+import { isServerError } from '../domain/usage-dimensions';
 import type { ApiCall } from '../persistence/usage-repository';
 import type { ReadModelDeps } from './read-model-deps';
 import { TenantMismatchError, eventTime } from './read-model-handler';
@@ -25,6 +26,10 @@ export function usageEventsHandler(deps: ReadModelDeps): EventBatchHandler<ApiCa
       actorId: event.data.actorId,
     }));
     await deps.usage.add(tx, calls);
+    await deps.platform.addUsage(
+      tx,
+      calls.map((c) => ({ at: c.at, serverError: isServerError(c.status) })),
+    );
     const newest = new Date(Math.max(...calls.map((c) => c.at.getTime())));
     await deps.freshness.applied(tx, 'usage', newest, calls.length);
   };

@@ -1,9 +1,6 @@
 import type { TenantTransaction } from '@tenantry/db';
 import { queryRows } from './sql-rows';
-
-// Serialises the recomputation of one tenant's members and roles, so two transactions that each
-// record a fact of one user both see the other's before deriving the user's row.
-const MEMBERS_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtextextended('reporting.members:' || $1, 0))`;
+import { TENANT_DERIVE_LOCK_SQL } from './tenant-locks';
 
 export interface MembershipFact {
   readonly eventId: string;
@@ -57,7 +54,7 @@ export interface MembershipChange {
  */
 export class MemberRepository {
   async recordMembership(tx: TenantTransaction, fact: MembershipFact): Promise<void> {
-    await tx.manager.query(MEMBERS_LOCK_SQL, [tx.tenantId]);
+    await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
     await tx.manager.query(
       `INSERT INTO membership_events (tenant_id, event_id, user_id, kind, role, email, display_name,
                                       occurred_at, actor_type, actor_id)
@@ -100,7 +97,7 @@ export class MemberRepository {
   }
 
   async recordRole(tx: TenantTransaction, fact: RoleFact): Promise<void> {
-    await tx.manager.query(MEMBERS_LOCK_SQL, [tx.tenantId]);
+    await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
     await tx.manager.query(
       `INSERT INTO role_events (tenant_id, event_id, subject_type, subject_id, role, kind,
                                 occurred_at, actor_type, actor_id)

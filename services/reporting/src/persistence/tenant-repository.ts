@@ -1,4 +1,5 @@
 import type { TenantTransaction } from '@tenantry/db';
+import { PLATFORM_TABLES } from './migrations/platform-views.migration';
 import { REPORTING_TENANT_TABLES } from './migrations/reporting-schema.migration';
 import { queryRows } from './sql-rows';
 
@@ -78,7 +79,7 @@ export class TenantRepository {
    */
   async purge(tx: TenantTransaction, deletedAt: Date): Promise<void> {
     await tx.manager.query(`SELECT pg_advisory_xact_lock(${TENANT_LOCK_SQL})`, [tx.tenantId]);
-    for (const table of [...REPORTING_TENANT_TABLES, 'report_exports']) {
+    for (const table of [...REPORTING_TENANT_TABLES, ...PLATFORM_TABLES, 'report_exports']) {
       if (table !== 'tenant_tombstones') await tx.manager.query(`DELETE FROM ${table}`);
     }
     await tx.manager.query(

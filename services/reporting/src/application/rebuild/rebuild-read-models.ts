@@ -3,6 +3,7 @@ import type { Logger } from 'winston';
 import { createKafkaClient } from '@tenantry/events';
 import { ApiCallCompletedEvent } from '@tenantry/contracts';
 import { reportingConsumerGroups } from '../../messaging/reporting-consumers';
+import { PLATFORM_TABLES } from '../../persistence/migrations/platform-views.migration';
 import { REPORTING_TENANT_TABLES } from '../../persistence/migrations/reporting-schema.migration';
 
 export interface RebuildOptions {
@@ -34,7 +35,10 @@ export class RebuildRefusedError extends Error {
 }
 
 // Tombstones stay: a deleted tenant's events that are still retained must not come back.
-const CLEARED_TABLES = REPORTING_TENANT_TABLES.filter((t) => t !== 'tenant_tombstones');
+const CLEARED_TABLES = [
+  ...REPORTING_TENANT_TABLES.filter((t) => t !== 'tenant_tombstones'),
+  ...PLATFORM_TABLES,
+];
 
 /**
  * Rebuilds every read model in place from the topics, with reporting stopped: the consumer

@@ -1,5 +1,6 @@
 import { EventTables1764230400000, OutboxSetAside1796238000000 } from '@tenantry/events';
 import { IdempotencyKeys1796500000000 } from '@tenantry/http';
+import { PlatformViews1797300000000 } from './platform-views.migration';
 import { ReportExports1797200000000 } from './report-exports.migration';
 import { ReportingSchema1797100000000 } from './reporting-schema.migration';
 
@@ -10,4 +11,5 @@ export const REPORTING_MIGRATIONS = [
   ReportingSchema1797100000000,
   IdempotencyKeys1796500000000,
   ReportExports1797200000000,
+  PlatformViews1797300000000,
 ];
