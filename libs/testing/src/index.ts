@@ -4,3 +4,4 @@ export * from './stack-env';
 export * from './private-kafka';
 export * from './private-registry';
 export * from './context-token-test-keys';
+export * from './kafka-link-faults';

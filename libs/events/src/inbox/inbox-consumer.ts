@@ -182,6 +182,7 @@ export class InboxConsumer {
   private readonly retry: RetryPolicy;
   private consumer: Consumer | undefined;
   private dlqProducer: Producer | undefined;
+  private dlqProducerConnected = false;
   private stopping = false;
   private readonly faults: InboxFaultMetrics | undefined;
   /** Partitions paused because a dependency is down, by topic and partition. */
@@ -250,8 +251,9 @@ export class InboxConsumer {
   async start(): Promise<void> {
     if (this.registrations.size === 0) throw new Error(`${this.options.name} has no handlers`);
     this.stopping = false;
-    this.dlqProducer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.dlqProducer = this.createDlqProducer();
     await this.dlqProducer.connect();
+    this.dlqProducerConnected = true;
     await this.runConsumer();
   }
 
@@ -353,6 +355,7 @@ export class InboxConsumer {
     await this.dlqProducer?.disconnect().catch(() => undefined);
     this.consumer = undefined;
     this.dlqProducer = undefined;
+    this.dlqProducerConnected = false;
   }
 
   private record(outcome: InboxOutcome, metadata: EventMetadata | undefined): void {
@@ -829,6 +832,22 @@ export class InboxConsumer {
     }
   }
 
+  private createDlqProducer(): Producer {
+    return this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  }
+
+  /**
+   * A fresh DLQ producer after a failed send: kafkajs keeps an idempotent producer's sequence
+   * numbers across reconnects, so one whose ack was lost can be refused with
+   * OUT_OF_ORDER_SEQUENCE_NUMBER for good (see OutboxRelay's disconnectProducer).
+   */
+  private async renewDlqProducer(failed: Producer): Promise<void> {
+    if (this.dlqProducer !== failed) return;
+    this.dlqProducerConnected = false;
+    this.dlqProducer = this.stopping ? undefined : this.createDlqProducer();
+    await failed.disconnect().catch(() => undefined);
+  }
+
   private async deadLetter(
     topic: string,
     partition: number,
@@ -840,14 +859,23 @@ export class InboxConsumer {
     const producer = this.dlqProducer;
     if (!producer) throw new Error('consumer is not started');
     // If this send fails the batch is not committed and comes back: nothing is lost.
-    await sendToDeadLetterTopic(producer, {
-      topic,
-      partition,
-      message,
-      consumer: this.options.name,
-      error,
-      attempts,
-    });
+    try {
+      if (!this.dlqProducerConnected) {
+        await producer.connect();
+        this.dlqProducerConnected = true;
+      }
+      await sendToDeadLetterTopic(producer, {
+        topic,
+        partition,
+        message,
+        consumer: this.options.name,
+        error,
+        attempts,
+      });
+    } catch (sendError) {
+      await this.renewDlqProducer(producer);
+      throw sendError;
+    }
     this.logger.error('event sent to the dead-letter topic', {
       err: error,
       consumer: this.options.name,

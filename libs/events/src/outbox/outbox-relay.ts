@@ -139,11 +139,7 @@ export class OutboxRelay {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.producer = this.options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = this.createProducer();
     await this.listen();
     this.loop = this.run();
   }
@@ -156,7 +152,6 @@ export class OutboxRelay {
     await this.loop;
     await this.unlisten();
     await this.disconnectProducer();
-    this.producer = undefined;
   }
 
   /** Rows written but not yet published, set-aside rows excluded (they no longer wait). */
@@ -340,9 +335,27 @@ export class OutboxRelay {
     }
   }
 
+  private createProducer(): Producer {
+    return this.options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  /**
+   * Drops the producer after a failure and, while running, takes a fresh one. kafkajs keeps an
+   * idempotent producer's id and sequence numbers across disconnect/connect; when the broker
+   * appended a batch whose ack was lost (a broker killed mid-request, a timeout) and the relay
+   * re-sends a different batch from the same sequence, the broker answers
+   * OUT_OF_ORDER_SEQUENCE_NUMBER to that producer forever. A fresh producer gets a fresh producer
+   * id; what it re-sends is at-least-once, dropped by event id in the consumers' inboxes.
+   */
   private async disconnectProducer(): Promise<void> {
     this.producerConnected = false;
-    await this.producer?.disconnect().catch(() => undefined);
+    const producer = this.producer;
+    this.producer = this.running ? this.createProducer() : undefined;
+    await producer?.disconnect().catch(() => undefined);
   }
 
   /** Sends rows in one request; returns the error instead of throwing it. */
