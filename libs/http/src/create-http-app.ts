@@ -1,6 +1,6 @@
 import type { PlatformMetrics } from '@tenantry/observability';
 import { metricsHandler } from '@tenantry/observability';
-import { httpMetrics } from './http-metrics';
+import { httpMetrics, identifyRequestTenant } from './http-metrics';
 import type { PublicRoute } from './require-signed-context';
 import express from 'express';
 import type { Express } from 'express';
@@ -76,6 +76,13 @@ export function createHttpApp(options: CreateHttpAppOptions): Express {
       logger,
     }),
   );
+  if (options.metrics) {
+    if (options.serveMetrics ?? true) {
+      app.get('/metrics', metricsHandler(options.metrics.registry));
+    }
+    // Before the signed-context check, so the requests it refuses are counted.
+    app.use(httpMetrics(options.metrics));
+  }
   if (contextKeys !== false) {
     app.use(
       requireSignedContext({
@@ -87,12 +94,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Express {
       }),
     );
   }
-  if (options.metrics) {
-    if (options.serveMetrics ?? true) {
-      app.get('/metrics', metricsHandler(options.metrics.registry));
-    }
-    app.use(httpMetrics(options.metrics));
-  }
+  if (options.metrics) app.use(identifyRequestTenant());
   app.use(jsonBody(options.bodyLimit ?? '100kb'));
 
   options.configure(app);
