@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { Logger } from 'winston';
-import { withTenant } from '@tenantry/db';
+import { SingleReplicaLock, withTenant } from '@tenantry/db';
 import type { Actor } from '@tenantry/tenancy';
 import { runWithTenantContext } from '@tenantry/tenancy';
 import type { BillingDeps } from '../application/billing-deps';
@@ -21,14 +21,13 @@ export interface SchedulerTick {
 
 /**
  * Finds ended periods and invoices that fell due, and acts on them per tenant: a period-close
- * job on `billing.jobs`, or the past_due move. One replica at a time: the leader holds a
- * session-level advisory lock on a connection of its own; the others find it taken and wait for
- * their next tick (a dead leader's connection drops and frees the lock).
+ * job on `billing.jobs`, or the past_due move. One replica at a time (`SingleReplicaLock`: a
+ * session-level advisory lock; the others find it taken and wait for their next tick).
  */
 export class PeriodCloseScheduler {
   private timer: NodeJS.Timeout | undefined;
-  private lockHolder: QueryRunner | undefined;
   private running: Promise<SchedulerTick> | undefined;
+  private readonly lock: SingleReplicaLock;
 
   constructor(
     private readonly options: {
@@ -37,7 +36,9 @@ export class PeriodCloseScheduler {
       readonly logger: Logger;
       readonly intervalMs: number;
     },
-  ) {}
+  ) {
+    this.lock = new SingleReplicaLock(options.dataSource, LOCK);
+  }
 
   start(): void {
     this.timer = setInterval(() => {
@@ -52,12 +53,7 @@ export class PeriodCloseScheduler {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
-    const holder = this.lockHolder;
-    this.lockHolder = undefined;
-    if (holder) {
-      await holder.query(`SELECT pg_advisory_unlock(hashtext($1))`, [LOCK]).catch(() => undefined);
-      await holder.release();
-    }
+    await this.lock.release();
   }
 
   /** One pass (tests call it after moving the clock); overlapping calls share one pass. */
@@ -68,31 +64,8 @@ export class PeriodCloseScheduler {
     return this.running;
   }
 
-  private async lead(): Promise<boolean> {
-    if (this.lockHolder) {
-      try {
-        await this.lockHolder.query('SELECT 1');
-        return true;
-      } catch {
-        await this.lockHolder.release().catch(() => undefined);
-        this.lockHolder = undefined;
-      }
-    }
-    const runner = this.options.dataSource.createQueryRunner();
-    await runner.connect();
-    const rows = (await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [
-      LOCK,
-    ])) as { locked: boolean }[];
-    if (rows[0]?.locked) {
-      this.lockHolder = runner;
-      return true;
-    }
-    await runner.release();
-    return false;
-  }
-
   private async pass(): Promise<SchedulerTick> {
-    if (!(await this.lead())) return { leader: false, enqueued: 0, overdue: 0 };
+    if (!(await this.lock.acquire())) return { leader: false, enqueued: 0, overdue: 0 };
     const { dataSource, deps, logger } = this.options;
     const now = deps.clock.now();
     let enqueued = 0;
