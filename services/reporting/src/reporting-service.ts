@@ -79,6 +79,7 @@ export function startReportingService(
       const readModelConsumers = createReportingConsumers({
         consumers,
         deps,
+        outbox,
         groupPrefix: config.consumerGroupPrefix,
         ...(retry ? { retry } : {}),
         ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),

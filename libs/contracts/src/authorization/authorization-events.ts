@@ -66,8 +66,26 @@ export const RoleRevokedEvent = defineEvent<RoleRevoked>({
   ]),
 });
 
+export interface AuthorizationTenantPurged {
+  tenantId: string;
+  /** Audit rows kept with their personal fields redacted (docs/adr/0013). */
+  auditRowsRedacted: number;
+  purgedAt: string;
+}
+/** Authorization's confirmation in the offboarding saga: policies gone, a tombstone left. */
+export const AuthorizationTenantPurgedEvent = defineEvent<AuthorizationTenantPurged>({
+  type: 'authorization.tenant.purged',
+  topic: TOPIC,
+  schema: record('AuthorizationTenantPurged', 'Authorization erased a deleted tenant’s policies.', [
+    { name: 'tenantId', type: 'string' },
+    { name: 'auditRowsRedacted', type: 'long', default: 0 },
+    { name: 'purgedAt', type: 'string' },
+  ]),
+});
+
 export const AUTHORIZATION_EVENTS = [
   PolicyChangedEvent,
   RoleAssignedEvent,
   RoleRevokedEvent,
+  AuthorizationTenantPurgedEvent,
 ] as const;

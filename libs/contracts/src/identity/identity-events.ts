@@ -79,6 +79,66 @@ export const TenantDeletedEvent = defineEvent<TenantDeleted>({
   ]),
 });
 
+/** Why a deletion is pending, and until when an operator may still cancel it. */
+export interface TenantDeletionRequested {
+  tenantId: string;
+  requestedAt: string;
+  /** The purge starts after this instant (the grace period's end). */
+  purgeAfter: string;
+}
+/** Offboarding asked for: the tenant is refused like a suspended one until the purge or a cancel. */
+export const TenantDeletionRequestedEvent = defineEvent<TenantDeletionRequested>({
+  type: 'identity.tenant.deletion-requested',
+  topic: TOPIC,
+  schema: record(
+    'TenantDeletionRequested',
+    'A tenant will be purged after its grace period unless an operator cancels.',
+    [
+      { name: 'tenantId', type: 'string' },
+      { name: 'requestedAt', type: 'string' },
+      { name: 'purgeAfter', type: 'string' },
+    ],
+  ),
+});
+
+export interface TenantDeletionCanceled {
+  tenantId: string;
+  /** The status the tenant is back in: `active` or `suspended`. */
+  restoredStatus: string;
+  canceledAt: string;
+}
+export const TenantDeletionCanceledEvent = defineEvent<TenantDeletionCanceled>({
+  type: 'identity.tenant.deletion-canceled',
+  topic: TOPIC,
+  schema: record('TenantDeletionCanceled', 'A pending deletion was canceled in its grace period.', [
+    { name: 'tenantId', type: 'string' },
+    { name: 'restoredStatus', type: 'string' },
+    { name: 'canceledAt', type: 'string' },
+  ]),
+});
+
+export interface TenantDeletionCompleted {
+  tenantId: string;
+  requestedAt: string;
+  /** When identity started the purge (and published TenantDeleted). */
+  purgeStartedAt: string;
+  completedAt: string;
+  /** Every service that confirmed its purge. */
+  confirmedBy: string[];
+}
+/** The end of offboarding: every service holding tenant data confirmed its purge. */
+export const TenantDeletionCompletedEvent = defineEvent<TenantDeletionCompleted>({
+  type: 'identity.tenant.deletion-completed',
+  topic: TOPIC,
+  schema: record('TenantDeletionCompleted', 'Every service confirmed it purged the tenant.', [
+    { name: 'tenantId', type: 'string' },
+    { name: 'requestedAt', type: 'string' },
+    { name: 'purgeStartedAt', type: 'string' },
+    { name: 'completedAt', type: 'string' },
+    { name: 'confirmedBy', type: { type: 'array', items: 'string' }, default: [] },
+  ]),
+});
+
 export interface UserRegistered {
   userId: string;
   email: string;
@@ -288,6 +348,9 @@ export const IDENTITY_EVENTS = [
   TenantSuspendedEvent,
   TenantResumedEvent,
   TenantDeletedEvent,
+  TenantDeletionRequestedEvent,
+  TenantDeletionCanceledEvent,
+  TenantDeletionCompletedEvent,
   UserRegisteredEvent,
   UserDeletedEvent,
   MembershipAddedEvent,

@@ -75,7 +75,21 @@ export const ReportReadyEvent = defineEvent<ReportReady>({
   ]),
 });
 
-export const REPORTING_EVENTS = [ReportReadyEvent] as const;
+export interface ReportingTenantPurged {
+  tenantId: string;
+  purgedAt: string;
+}
+/** Reporting's confirmation in the offboarding saga: read models and exports gone, a tombstone left. */
+export const ReportingTenantPurgedEvent = defineEvent<ReportingTenantPurged>({
+  type: 'reporting.tenant.purged',
+  topic: TOPIC,
+  schema: record('ReportingTenantPurged', 'Reporting erased a deleted tenant’s read models.', [
+    { name: 'tenantId', type: 'string' },
+    { name: 'purgedAt', type: 'string' },
+  ]),
+});
+
+export const REPORTING_EVENTS = [ReportReadyEvent, ReportingTenantPurgedEvent] as const;
 export const REPORTING_JOBS = [ReportExportRequestedJob] as const;
 
 /** The export job's idempotency key. */

@@ -8,17 +8,24 @@ import {
   TenantCreatedEvent,
   TenantDeletedEvent,
   TenantResumedEvent,
+  ReportingTenantPurgedEvent,
   TenantSuspendedEvent,
 } from '@tenantry/contracts';
 import type { TenantDeleted } from '@tenantry/contracts';
-import type { EventHandler, InboxConsumer } from '@tenantry/events';
+import type { EventHandler, InboxConsumer, Outbox } from '@tenantry/events';
 import { TENANT_DERIVE_LOCK_SQL } from '../persistence/tenant-locks';
 import type { ReadModelDeps } from './read-model-deps';
 import type { ReadModelRegistration } from './read-model-handler';
 import { TenantMismatchError, eventTime, readModelHandler } from './read-model-handler';
 
-/** Identity's lifecycle events -> tenant profile, members, activity; deletion purges. */
-export function identityEventHandlers(deps: ReadModelDeps): ReadModelRegistration[] {
+/**
+ * Identity's lifecycle events -> tenant profile, members, activity; deletion purges and confirms
+ * the purge through `outbox` (the offboarding saga, docs/adr/0016).
+ */
+export function identityEventHandlers(
+  deps: ReadModelDeps,
+  outbox: Outbox,
+): ReadModelRegistration[] {
   return [
     readModelHandler(deps, TenantCreatedEvent, {
       platform: true,
@@ -122,13 +129,16 @@ export function identityEventHandlers(deps: ReadModelDeps): ReadModelRegistratio
     }),
     {
       register: (consumer: InboxConsumer) =>
-        void consumer.on(TenantDeletedEvent, tenantDeletedHandler(deps)),
+        void consumer.on(TenantDeletedEvent, tenantDeletedHandler(deps, outbox)),
     },
   ];
 }
 
-/** Offboarding: every read-model row of the tenant goes; a tombstone keeps late events out. */
-function tenantDeletedHandler(deps: ReadModelDeps): EventHandler<TenantDeleted> {
+/**
+ * Offboarding: every read-model row of the tenant goes; a tombstone keeps late events out. The
+ * confirmation is published in the purge's transaction; a second TenantDeleted confirms again.
+ */
+function tenantDeletedHandler(deps: ReadModelDeps, outbox: Outbox): EventHandler<TenantDeleted> {
   return async (event, tx) => {
     if (event.data.tenantId !== event.tenantid) {
       throw new TenantMismatchError(event.type, event.data.tenantId, event.tenantid);
@@ -136,5 +146,10 @@ function tenantDeletedHandler(deps: ReadModelDeps): EventHandler<TenantDeleted> 
     // Same lock order as every other non-usage write: derive lock, then the tenant lock.
     await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
     await deps.tenants.purge(tx, eventTime(event.data.deletedAt, event.time));
+    await outbox.publish(tx, ReportingTenantPurgedEvent, {
+      subject: tx.tenantId,
+      key: tx.tenantId,
+      data: { tenantId: tx.tenantId, purgedAt: new Date().toISOString() },
+    });
   };
 }

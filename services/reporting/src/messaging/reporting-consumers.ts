@@ -5,7 +5,7 @@ import {
   SubscriptionChangedEvent,
   TenantCreatedEvent,
 } from '@tenantry/contracts';
-import type { InboxConsumer, InboxOutcome, RetryPolicy } from '@tenantry/events';
+import type { InboxConsumer, InboxOutcome, Outbox, RetryPolicy } from '@tenantry/events';
 import type { ServiceConsumers } from '@tenantry/service-runtime';
 import { authorizationEventHandlers } from './authorization-events.handler';
 import { billingEventHandlers } from './billing-events.handler';
@@ -37,6 +37,8 @@ export function reportingConsumerGroups(groupPrefix: string): { group: string; t
 export interface ReportingConsumersOptions {
   readonly consumers: ServiceConsumers;
   readonly deps: ReadModelDeps;
+  /** Where the purge's confirmation is written (the offboarding saga). */
+  readonly outbox: Outbox;
   readonly groupPrefix: string;
   /** Retries before a refused event (payload of another tenant) goes to the DLQ. */
   readonly retry?: RetryPolicy;
@@ -69,7 +71,7 @@ export function createReportingConsumers(options: ReportingConsumersOptions): Re
       onOutcome: (outcome, metadata) => options.onOutcome?.(purpose, outcome, metadata?.tenantid),
     });
   const identity = durable('identity');
-  for (const r of identityEventHandlers(deps)) r.register(identity);
+  for (const r of identityEventHandlers(deps, options.outbox)) r.register(identity);
   const authorization = durable('authorization');
   for (const r of authorizationEventHandlers(deps)) r.register(authorization);
   const billing = durable('billing');

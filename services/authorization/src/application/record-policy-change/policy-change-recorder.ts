@@ -1,5 +1,10 @@
 import type { TenantTransaction } from '@tenantry/db';
-import { PolicyChangedEvent, RoleAssignedEvent, RoleRevokedEvent } from '@tenantry/contracts';
+import {
+  AuthorizationTenantPurgedEvent,
+  PolicyChangedEvent,
+  RoleAssignedEvent,
+  RoleRevokedEvent,
+} from '@tenantry/contracts';
 import type { Outbox } from '@tenantry/events';
 import { requireTenantContext } from '@tenantry/tenancy';
 import type { AssignableSubjectType } from '../../domain/policy-subject';
@@ -26,6 +31,18 @@ export class PolicyChangeRecorder {
       data: { tenantId: tx.tenantId, change, changedAt: new Date().toISOString() },
     });
     return metadata.id;
+  }
+
+  /**
+   * Authorization's confirmation in the offboarding saga (docs/adr/0016), in the purge's
+   * transaction: identity counts the tenant deleted once every service sent one.
+   */
+  async tenantPurged(tx: TenantTransaction, auditRowsRedacted: number): Promise<void> {
+    await this.outbox.publish(tx, AuthorizationTenantPurgedEvent, {
+      subject: tx.tenantId,
+      key: tx.tenantId,
+      data: { tenantId: tx.tenantId, auditRowsRedacted, purgedAt: new Date().toISOString() },
+    });
   }
 
   /** A role was created, changed or deleted. */

@@ -31,7 +31,8 @@ export class IdentityPolicySync {
   /**
    * Offboarding: the tenant's roles, assignments and members go; its audit log stays, with the
    * personal data in it redacted (docs/adr/0013). One transaction with the inbox row, so a
-   * redelivered event is skipped (and would change nothing anyway).
+   * redelivered event is skipped (and would change nothing anyway). Confirms the purge to
+   * identity in the same transaction; a second TenantDeleted confirms again (identity ignores it).
    */
   async tenantDeleted(tx: TenantTransaction): Promise<void> {
     const { repository, recorder } = this.deps;
@@ -40,6 +41,7 @@ export class IdentityPolicySync {
     const redacted = await eraseTenantPersonalData(tx);
     this.logger.info('tenant erased', { audit_rows_redacted: redacted });
     await recorder.policyChanged(tx, 'tenant.deleted');
+    await recorder.tenantPurged(tx, redacted);
   }
 
   async subjectAdded(
