@@ -2,6 +2,7 @@ import { kafkaBrokersFromEnv } from '@tenantry/events';
 import { z } from 'zod';
 import type { ContextTokenKey } from '@tenantry/tenancy';
 import { contextTokenKeysFromEnv, refuseDevelopmentSecret } from '@tenantry/tenancy';
+import { parseGracePeriodMs } from './domain/grace-period';
 
 const DEFAULT_APP_URL = 'postgres://identity_app:identity_app@127.0.0.1:5433/identity';
 const DEFAULT_OWNER_URL = 'postgres://identity_owner:identity_owner@127.0.0.1:5433/identity';
@@ -39,6 +40,26 @@ const envSchema = z.object({
   IDENTITY_TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
   /** Argon2id memory cost in KiB (OWASP: 19 MiB with t=2). Tests may lower it. */
   PASSWORD_HASH_MEMORY_KIB: positiveInt(19_456),
+  /** Consumer group names start with this (one prefix per deployment; tests use their own). */
+  KAFKA_CONSUMER_GROUP_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]{0,60}$/)
+    .default('identity'),
+  /**
+   * How long a requested tenant deletion waits before the purge starts (an operator may cancel
+   * until then): whole seconds or an ISO 8601 duration of days and time. Seven days by default;
+   * the local stack and tests use 0 (docs/adr/0016).
+   */
+  TENANT_DELETION_GRACE_PERIOD: z
+    .string()
+    .default('P7D')
+    .refine((value) => parseGracePeriodMs(value) !== undefined, {
+      message: 'seconds (e.g. 3600) or an ISO 8601 duration of days and time (e.g. P7D, PT12H)',
+    }),
+  /** How often the offboarding scheduler looks for deletions whose grace period ended. */
+  TENANT_PURGE_INTERVAL_MS: positiveInt(60_000),
+  /** Off only where another process runs the scheduler (it runs on one replica at a time). */
+  TENANT_PURGE_SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true'),
 });
 
 export type IdentityEnv = z.output<typeof envSchema>;
@@ -67,6 +88,12 @@ export interface IdentityConfig {
   };
   readonly trustProxy: string;
   readonly passwordHashMemoryKib: number;
+  readonly consumerGroupPrefix: string;
+  readonly offboarding: {
+    readonly gracePeriodMs: number;
+    readonly schedulerIntervalMs: number;
+    readonly schedulerEnabled: boolean;
+  };
 }
 
 /** The audience of every access token identity issues (the gateway pins it). */
@@ -102,5 +129,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdentityConfig
     },
     trustProxy: e.IDENTITY_TRUST_PROXY,
     passwordHashMemoryKib: e.PASSWORD_HASH_MEMORY_KIB,
+    consumerGroupPrefix: e.KAFKA_CONSUMER_GROUP_PREFIX,
+    offboarding: {
+      gracePeriodMs: parseGracePeriodMs(e.TENANT_DELETION_GRACE_PERIOD) ?? 0,
+      schedulerIntervalMs: e.TENANT_PURGE_INTERVAL_MS,
+      schedulerEnabled: e.TENANT_PURGE_SCHEDULER_ENABLED === 'true',
+    },
   };
 }

@@ -1,13 +1,18 @@
 import Redis from 'ioredis';
 import type { Logger } from 'winston';
 import { IDENTITY_EVENTS } from '@tenantry/contracts';
+import type { InboxConsumer } from '@tenantry/events';
 import type { PlatformMetrics } from '@tenantry/observability';
 import type { ServiceHandle } from '@tenantry/service-runtime';
 import { createService } from '@tenantry/service-runtime';
 import type { IdentityDeps } from './application/identity-deps';
 import type { IdentityConfig } from './config';
+import type { Clock } from './domain/clock';
+import { SYSTEM_CLOCK } from './domain/clock';
 import type { IdentityHttpApi } from './http/identity-http-app';
 import { createIdentityHttpApi } from './http/identity-http-app';
+import { TenantPurgeScheduler } from './jobs/tenant-purge-scheduler';
+import { createOffboardingConsumer } from './messaging/offboarding-consumer';
 import { identityDatabase } from './persistence/identity-database';
 import { KeyEncryption } from './security/key-encryption';
 import { LoginRateLimiter } from './security/login-rate-limiter';
@@ -19,18 +24,25 @@ export interface IdentityServiceOptions {
   /** Listen on `config.port` (main) or not (tests call `app` with supertest). */
   readonly listen?: boolean;
   readonly logger?: Logger;
+  /** Where "now" comes from for the offboarding saga (tests move it). */
+  readonly clock?: Clock;
 }
 
 export interface IdentityParts {
   readonly api: IdentityHttpApi;
   readonly deps: IdentityDeps;
+  /** Starts the purge of tenants whose deletion grace period ended (tests call `tick()`). */
+  readonly purgeScheduler: TenantPurgeScheduler;
+  /** The services' purge confirmations. */
+  readonly offboarding: InboxConsumer;
 }
 
 export type IdentityService = ServiceHandle<PlatformMetrics, IdentityParts>;
 
 /**
  * The identity service: tenants, users, memberships, invitations, API keys and the signing keys
- * of access tokens. A signing key exists before the first request is served.
+ * of access tokens, and the offboarding saga (its scheduler and the services' confirmations). A
+ * signing key exists before the first request is served.
  */
 export function createIdentityService(
   config: IdentityConfig,
@@ -52,7 +64,7 @@ export function createIdentityService(
       bodyLimit: '16kb',
       listen: options.listen ?? false,
     },
-    async assemble({ dataSource, outbox, logger, onStop }) {
+    async assemble({ dataSource, outbox, consumers, logger, onStop }) {
       const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
       redis.on('error', (error: Error) => logger.warn('redis error', { err: error }));
       onStop('redis', () => redis.quit().catch(() => redis.disconnect()));
@@ -81,11 +93,32 @@ export function createIdentityService(
           windowSeconds: config.loginLimits.windowSeconds,
         }),
         logger,
+        clock: options.clock ?? SYSTEM_CLOCK,
       };
+      const offboarding = createOffboardingConsumer({
+        consumers,
+        deps,
+        groupPrefix: config.consumerGroupPrefix,
+        logger,
+      });
+      const purgeScheduler = new TenantPurgeScheduler({
+        deps,
+        logger,
+        intervalMs: config.offboarding.schedulerIntervalMs,
+      });
       const api = createIdentityHttpApi(deps);
       return {
         http: { publicRoutes: api.routes.publicRoutes(), configure: (app) => api.configure(app) },
-        exposes: { api, deps },
+        tasks: config.offboarding.schedulerEnabled
+          ? [
+              {
+                name: 'tenant purge scheduler',
+                start: () => purgeScheduler.start(),
+                stop: () => purgeScheduler.stop(),
+              },
+            ]
+          : [],
+        exposes: { api, deps, purgeScheduler, offboarding },
       };
     },
   });

@@ -170,7 +170,7 @@ describe('identity: tenant lifecycle and platform operators', () => {
     expect(refreshAgain.status).toBe(200);
   });
 
-  it('deletes a tenant as an admin operator: identity purges its data and tells everyone', async () => {
+  it('deletes a tenant as an admin operator: after the grace period identity purges its data and tells everyone', async () => {
     const tenant = await h.signUp();
     const member = await h.addMember(tenant, 'member');
     const key = await h.asUser(
@@ -187,12 +187,18 @@ describe('identity: tenant lifecycle and platform operators', () => {
     );
     expect(notAllowed.status).toBe(403);
 
-    const deleted = await h.asOperator(
-      admin,
-      h.http.delete(`/v1/platform/tenants/${tenant.tenantId}`),
-    );
+    // This harness's grace period is 0: the scheduler's next tick starts the purge.
+    const deleted = await h.deleteTenant(admin, tenant.tenantId);
     expect(deleted.status).toBe(200);
-    expect(deleted.body.status).toBe('deleted');
+    expect(deleted.body).toMatchObject({ status: 'deleting', pending: expect.any(Array) });
+    const purging = await h.asOperator(
+      admin,
+      h.http.get(`/v1/platform/tenants/${tenant.tenantId}`),
+    );
+    expect(purging.body).toMatchObject({
+      status: 'purging',
+      offboarding: { pending: ['authorization', 'billing', 'reporting'], confirmed: [] },
+    });
 
     const left = await withTenant(h.service.deps.dataSource, tenant.tenantId, (tx) =>
       tx.manager.query(

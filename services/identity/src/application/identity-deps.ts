@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'winston';
 import type { Outbox } from '@tenantry/events';
 import type { IdentityConfig } from '../config';
+import type { Clock } from '../domain/clock';
 import type { LoginRateLimiter } from '../security/login-rate-limiter';
 import type { PasswordHasher } from '../security/password-hasher';
 import type { AccessTokenIssuer } from '../tokens/access-token-issuer';
@@ -17,4 +18,6 @@ export interface IdentityDeps {
   readonly signingKeys: SigningKeyStore;
   readonly loginLimiter: LoginRateLimiter;
   readonly logger: Logger;
+  /** Where "now" comes from for the offboarding saga (tests move it). */
+  readonly clock: Clock;
 }

@@ -4,6 +4,7 @@ import { forbidden, notFound } from '@tenantry/http';
 import { requireTenantContext } from '@tenantry/tenancy';
 import type { IdentityDeps } from '../application/identity-deps';
 import { verifyApiKey } from '../application/manage-api-keys/verify-api-key';
+import { publicStatusOf } from '../domain/tenant-lifecycle';
 import { isUuid } from '../domain/uuid';
 import { TenantEntity } from '../persistence/entities/tenant.entity';
 import { problem, tenantStatusSchema } from './response-schemas';
@@ -67,7 +68,8 @@ export function internalRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
         ? await deps.dataSource.manager.findOneBy(TenantEntity, { id: params.tenantId })
         : null;
       if (!tenant) throw notFound('No such tenant.');
-      res.json({ tenantId: tenant.id, status: tenant.status });
+      // A tenant in its deletion grace period is refused like a suspended one; purging, like deleted.
+      res.json({ tenantId: tenant.id, status: publicStatusOf(tenant.status) });
     },
   );
 }

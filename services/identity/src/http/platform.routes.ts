@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import type { ApiRoutes } from '@tenantry/http';
+import { withTenant } from '@tenantry/db';
 import { badRequest, notFound } from '@tenantry/http';
 import type { IdentityDeps } from '../application/identity-deps';
 import { authorizeOperator } from '../application/platform-access';
 import { changeTenantStatus } from '../application/tenant-lifecycle/change-tenant-status';
-import { deleteTenant } from '../application/tenant-lifecycle/delete-tenant';
+import { cancelTenantDeletion } from '../application/tenant-lifecycle/cancel-tenant-deletion';
+import type { OffboardingState } from '../application/tenant-lifecycle/offboarding-state';
+import { offboardingStateOf } from '../application/tenant-lifecycle/offboarding-state';
+import { requestTenantDeletion } from '../application/tenant-lifecycle/request-tenant-deletion';
+import { TENANT_STATUSES } from '../domain/tenant-lifecycle';
 import { TenantEntity } from '../persistence/entities/tenant.entity';
 import { problem, tenantStatusSchema } from './response-schemas';
 
@@ -20,6 +25,28 @@ const tenantView = z.object({
   statusChangedAt: z.string(),
   statusReason: z.string().nullable(),
 });
+
+/** Where a tenant's offboarding stands: null for a tenant nobody asked to delete. */
+const offboardingView = z.object({
+  tenantId: z.string(),
+  status: z.enum(TENANT_STATUSES),
+  deletionRequestedAt: z.string().nullable(),
+  /** The grace period ends here: the purge starts after it, a cancel is possible before. */
+  purgeAfter: z.string().nullable(),
+  purgeStartedAt: z.string().nullable(),
+  deletedAt: z.string().nullable(),
+  confirmed: z.array(z.object({ service: z.string(), confirmedAt: z.string() })),
+  /** Services that have not confirmed their purge yet. */
+  pending: z.array(z.string()),
+});
+
+const tenantDetailView = tenantView.extend({ offboarding: offboardingView.nullable() });
+
+function offboardingOf(state: OffboardingState): z.infer<typeof offboardingView> | null {
+  return state.deletionRequestedAt || state.purgeStartedAt || state.status === 'deleted'
+    ? state
+    : null;
+}
 
 function viewOf(tenant: TenantEntity): z.infer<typeof tenantView> {
   return {
@@ -59,7 +86,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       tags: ['platform'],
       permission: 'platform.tenants:read',
       query: z.strictObject({
-        status: z.enum(['active', 'suspended', 'deleted']).optional(),
+        status: z.enum(TENANT_STATUSES).optional(),
         limit: z.coerce.number().int().min(1).max(500).default(100),
         after: z.string().max(200).optional(),
       }),
@@ -101,12 +128,12 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
     {
       method: 'get',
       path: '/v1/platform/tenants/:tenantId',
-      summary: 'A tenant as the platform sees it (operators)',
+      summary: 'A tenant as the platform sees it, with its offboarding state (operators)',
       tags: ['platform'],
       permission: 'platform.tenants:read',
       params: tenantParams,
       responses: {
-        200: { description: 'The tenant', schema: tenantView },
+        200: { description: 'The tenant', schema: tenantDetailView },
         403: problem('Not an operator with this permission'),
         404: problem('No such tenant'),
       },
@@ -115,7 +142,11 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       await authorizeOperator(deps, 'tenants:read');
       const tenant = await deps.dataSource.manager.findOneBy(TenantEntity, { id: params.tenantId });
       if (!tenant) throw notFound('No such tenant.');
-      res.json(viewOf(tenant));
+      // The confirmations are tenant rows (row-level security): read inside the tenant.
+      const state = await withTenant(deps.dataSource, tenant.id, (tx) =>
+        offboardingStateOf(tx, tenant),
+      );
+      res.json({ ...viewOf(tenant), offboarding: offboardingOf(state) });
     },
   );
 
@@ -132,7 +163,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
         200: { description: 'Suspended', schema: tenantStatusSchema },
         403: problem('Not an operator with this permission'),
         404: problem('No such tenant'),
-        409: problem('The tenant is deleted'),
+        409: problem('The tenant is being deleted or deleted'),
       },
     },
     async ({ params, body }, _req, res) => {
@@ -152,7 +183,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
         200: { description: 'Active again', schema: tenantStatusSchema },
         403: problem('Not an operator with this permission'),
         404: problem('No such tenant'),
-        409: problem('The tenant is deleted'),
+        409: problem('The tenant is being deleted or deleted'),
       },
     },
     async ({ params }, _req, res) => {
@@ -164,18 +195,42 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
     {
       method: 'delete',
       path: '/v1/platform/tenants/:tenantId',
-      summary: 'Delete a tenant (offboarding: every service purges its data)',
+      summary:
+        'Delete a tenant: refused like a suspended one at once, purged by every service after the grace period (docs/adr/0016)',
       tags: ['platform'],
       permission: 'platform.tenants:delete',
       params: tenantParams,
       responses: {
-        200: { description: 'Deleted', schema: tenantStatusSchema },
+        200: {
+          description: 'Deletion requested (or already under way): where it stands',
+          schema: offboardingView,
+        },
         403: problem('Not an operator with this permission'),
         404: problem('No such tenant'),
       },
     },
     async ({ params }, _req, res) => {
-      res.json(await deleteTenant(deps, params.tenantId));
+      res.json(await requestTenantDeletion(deps, params.tenantId));
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/platform/tenants/:tenantId/cancel-deletion',
+      summary: 'Cancel a deletion in its grace period: the tenant gets its previous status back',
+      tags: ['platform'],
+      permission: 'platform.tenants:delete',
+      params: tenantParams,
+      responses: {
+        200: { description: 'Canceled; the tenant as it is now', schema: offboardingView },
+        403: problem('Not an operator with this permission'),
+        404: problem('No such tenant'),
+        409: problem('The tenant is not being deleted, or its purge has started'),
+      },
+    },
+    async ({ params }, _req, res) => {
+      res.json(await cancelTenantDeletion(deps, params.tenantId));
     },
   );
 

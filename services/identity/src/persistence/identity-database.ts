@@ -15,6 +15,7 @@ import { AuditLogAppendOnly1764300100000 } from './migrations/audit-log-append-o
 import { AuditLogPersonalDataErasure1764300300000 } from './migrations/audit-log-personal-data-erasure.migration';
 import { IdentitySchema1764300000000 } from './migrations/identity-schema.migration';
 import { LookupTablesRowLevelSecurity1764300200000 } from './migrations/lookup-tables-row-level-security.migration';
+import { TenantOffboarding1796800000000 } from './migrations/tenant-offboarding.migration';
 
 /** Identity's database: entities and migrations, for the service and its commands. */
 export function identityDatabase(database: {
@@ -45,6 +46,7 @@ export function identityDatabase(database: {
       AuditLogAppendOnly1764300100000,
       LookupTablesRowLevelSecurity1764300200000,
       AuditLogPersonalDataErasure1764300300000,
+      TenantOffboarding1796800000000,
     ],
   };
 }

@@ -40,6 +40,9 @@ export class IdentityTestHarness {
   readonly codec = new EventCodec(this.env.schemaRegistryUrl);
   db!: TestDatabase;
   service!: IdentityService;
+  /** Identity's "now": the real time plus what a test moved it by (`advance`). */
+  private offsetMs = 0;
+  readonly clock = { now: () => new Date(Date.now() + this.offsetMs) };
 
   async setUp(overrides: Record<string, string> = {}): Promise<this> {
     this.db = await createTestDatabase(this.env.databaseAdminUrl, 'identity');
@@ -57,10 +60,16 @@ export class IdentityTestHarness {
       // Cheaper hashing keeps the suite fast; production uses the OWASP default.
       PASSWORD_HASH_MEMORY_KIB: '1024',
       IDENTITY_TRUST_PROXY: 'loopback',
+      // Its own consumer group: the confirmations of other runs' tenants are not this one's.
+      KAFKA_CONSUMER_GROUP_PREFIX: `identity-test-${randomBytes(4).toString('hex')}`,
+      // Deletions are purged when a test ticks the scheduler, after a grace period it chooses.
+      TENANT_DELETION_GRACE_PERIOD: '0',
+      TENANT_PURGE_SCHEDULER_ENABLED: 'false',
       ...overrides,
     });
     this.service = await createIdentityService(config, {
       logger: createLogger('identity', { level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      clock: this.clock,
     });
     return this;
   }
@@ -160,6 +169,21 @@ export class IdentityTestHarness {
       { email: `ops-${randomUUID()}@tenantry.dev`, password: `pw-${randomUUID()}`, role },
     );
     return created.operatorId;
+  }
+
+  /** Moves identity's clock forward (the deletion grace period passes). */
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+
+  /** Requests the deletion as `operatorId`, then runs the purge scheduler once. */
+  async deleteTenant(operatorId: string, tenantId: string): Promise<request.Response> {
+    const response = await this.asOperator(
+      operatorId,
+      this.http.delete(`/v1/platform/tenants/${tenantId}`),
+    );
+    await this.service.purgeScheduler.tick();
+    return response;
   }
 
   /** Events written to the outbox for `tenantId` (any state: published or not). */

@@ -41,7 +41,7 @@ export async function logIn(
   }
   const tenants = (await deps.dataSource.query(
     `SELECT t.id, t.name, t.slug, t.status FROM user_tenants ut JOIN tenants t ON t.id = ut.tenant_id
-     WHERE ut.user_id = $1 AND t.status <> 'deleted' ORDER BY t.created_at`,
+     WHERE ut.user_id = $1 AND t.status NOT IN ('purging', 'deleted') ORDER BY t.created_at`,
     [user.id],
   )) as UserTenantRow[];
   let tenant: UserTenantRow | undefined;

@@ -1,6 +1,7 @@
 import { withTenant } from '@tenantry/db';
 import { forbidden } from '@tenantry/http';
 import { sha256, tenantBoundToken } from '../../domain/secret-token';
+import { isErased, publicStatusOf } from '../../domain/tenant-lifecycle';
 import { changedRows } from '../../persistence/changed-rows';
 import { MembershipEntity } from '../../persistence/entities/membership.entity';
 import { TenantEntity } from '../../persistence/entities/tenant.entity';
@@ -33,9 +34,10 @@ export async function refreshSession(
     parsed.tenantId,
     async (tx): Promise<Outcome> => {
       const tenant = await tx.manager.findOneBy(TenantEntity, { id: tx.tenantId });
-      if (!tenant || tenant.status === 'deleted') return { kind: 'refused' };
+      if (!tenant || isErased(tenant.status)) return { kind: 'refused' };
       // Checked before rotating, so the token still works once the tenant is resumed.
-      if (tenant.status === 'suspended') throw forbidden('This tenant is suspended.');
+      if (publicStatusOf(tenant.status) === 'suspended')
+        throw forbidden('This tenant is suspended.');
       const [current] = changedRows<{ id: string; user_id: string; family_id: string }>(
         await tx.manager.query(
           `UPDATE refresh_tokens SET revoked_at = now()

@@ -6,7 +6,8 @@ import { digestsEqual, sha256 } from '../../domain/secret-token';
 import { ApiKeyPrefixEntity } from '../../persistence/entities/api-key-prefix.entity';
 import { ApiKeyEntity } from '../../persistence/entities/api-key.entity';
 import { TenantEntity } from '../../persistence/entities/tenant.entity';
-import type { TenantStatus } from '../../persistence/entities/tenant.entity';
+import type { PublicTenantStatus } from '../../domain/tenant-lifecycle';
+import { isErased, publicStatusOf } from '../../domain/tenant-lifecycle';
 import type { IdentityDeps } from '../identity-deps';
 
 export interface VerifiedApiKey {
@@ -15,7 +16,7 @@ export interface VerifiedApiKey {
   readonly role: BuiltInRole;
   readonly expiresAt: string | null;
   /** Beyond the gateway contract (additive): saves a status call for a suspended tenant. */
-  readonly tenantStatus: TenantStatus;
+  readonly tenantStatus: PublicTenantStatus;
 }
 
 /** `last_used_at` is written at most this often per key, so a busy key costs no writes. */
@@ -44,7 +45,7 @@ export async function verifyApiKey(deps: IdentityDeps, presented: string): Promi
       throw refused();
     }
     const tenant = await tx.manager.findOneBy(TenantEntity, { id: tx.tenantId });
-    if (!tenant || tenant.status === 'deleted') throw refused();
+    if (!tenant || isErased(tenant.status)) throw refused();
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       await tx.manager.update(ApiKeyEntity, { id: key.id }, { lastUsedAt: now });
     }
@@ -53,7 +54,7 @@ export async function verifyApiKey(deps: IdentityDeps, presented: string): Promi
       tenantId: key.tenantId,
       role: key.role,
       expiresAt: key.expiresAt?.toISOString() ?? null,
-      tenantStatus: tenant.status,
+      tenantStatus: publicStatusOf(tenant.status),
     };
   });
 }

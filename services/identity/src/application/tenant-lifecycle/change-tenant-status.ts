@@ -1,6 +1,7 @@
 import { TenantResumedEvent, TenantSuspendedEvent } from '@tenantry/contracts';
 import { withTenant } from '@tenantry/db';
 import { conflict, notFound } from '@tenantry/http';
+import { isOffboarding } from '../../domain/tenant-lifecycle';
 import { recordAudit } from '../../persistence/audit-trail';
 import type { TenantStatus } from '../../persistence/entities/tenant.entity';
 import { TenantEntity } from '../../persistence/entities/tenant.entity';
@@ -25,7 +26,8 @@ export async function changeTenantStatus(
         lock: { mode: 'pessimistic_write' },
       });
       if (!tenant) throw notFound('No such tenant.');
-      if (tenant.status === 'deleted') throw conflict('This tenant is deleted.');
+      // Offboarding has its own way back (canceling the deletion), and no way back once purging.
+      if (isOffboarding(tenant.status)) throw conflict(`This tenant is ${tenant.status}.`);
       if (tenant.status === target) return { tenantId, status: tenant.status };
       const at = new Date();
       await tx.manager.update(
