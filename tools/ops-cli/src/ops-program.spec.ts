@@ -228,16 +228,65 @@ describe('tenantry tenants', () => {
     expect(declined.questions).toHaveLength(1);
     expect(declined.calls.filter((c) => c.method === 'DELETE')).toEqual([]);
 
-    const confirmed = harness(() => json(200, { tenantId: TENANT, status: 'deleted' }), {
-      confirm: true,
-    });
+    const confirmed = harness(() => json(200, deleting), { confirm: true });
     expect(await confirmed.run('tenants', 'delete', TENANT)).toBe(0);
     expect(confirmed.calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
 
-    const yes = harness(() => json(200, { tenantId: TENANT, status: 'deleted' }));
+    const yes = harness(() => json(200, deleting));
     expect(await yes.run('tenants', 'delete', TENANT, '--yes')).toBe(0);
     expect(yes.questions).toEqual([]);
-    expect(yes.out()).toBe(`tenant ${TENANT}: deleted`);
+    expect(yes.out()).toBe(
+      `tenant ${TENANT}: deleting; the purge starts after 2026-01-08T00:00:00.000Z (cancel before then with \`tenantry tenants cancel-deletion ${TENANT}\`)`,
+    );
+  });
+
+  const deleting = {
+    tenantId: TENANT,
+    status: 'deleting',
+    deletionRequestedAt: '2026-01-01T00:00:00.000Z',
+    purgeAfter: '2026-01-08T00:00:00.000Z',
+    purgeStartedAt: null,
+    deletedAt: null,
+    confirmed: [],
+    pending: ['authorization', 'billing', 'reporting'],
+  };
+
+  it('cancels a deletion in its grace period', async () => {
+    const h = harness(() =>
+      json(200, { ...deleting, status: 'active', deletionRequestedAt: null, purgeAfter: null }),
+    );
+    expect(await h.run('tenants', 'cancel-deletion', TENANT)).toBe(0);
+    expect(h.calls.at(-1)).toEqual(
+      expect.objectContaining({
+        method: 'POST',
+        url: `http://gateway.test/v1/platform/tenants/${TENANT}/cancel-deletion`,
+      }),
+    );
+    expect(h.out()).toBe(`tenant ${TENANT}: active`);
+  });
+
+  it('shows which services have not confirmed the purge of a tenant being deleted', async () => {
+    const h = harness(() =>
+      json(200, {
+        ...details,
+        status: 'purging',
+        offboarding: {
+          ...deleting,
+          status: 'purging',
+          purgeStartedAt: '2026-01-08T00:01:00.000Z',
+          confirmed: [{ service: 'billing', confirmedAt: '2026-01-08T00:01:05.000Z' }],
+          pending: ['authorization', 'reporting'],
+        },
+      }),
+    );
+    expect(await h.run('tenants', 'show', TENANT)).toBe(0);
+    expect(h.out()).toMatch(/^purge after: +2026-01-08T00:00:00.000Z$/m);
+    expect(h.out()).toMatch(/^purge confirmed by: +billing \(2026-01-08T00:01:05.000Z\)$/m);
+    expect(h.out()).toMatch(/^waiting for: +authorization, reporting$/m);
+
+    const plain = harness(() => json(200, { ...details, offboarding: null }));
+    expect(await plain.run('tenants', 'show', TENANT)).toBe(0);
+    expect(plain.out()).not.toMatch(/purge|waiting/);
   });
 });
 

@@ -17,6 +17,16 @@ export interface TenantStatus {
   readonly status: string;
 }
 
+/** Where a tenant's offboarding stands (docs/adr/0016). */
+export interface Offboarding extends TenantStatus {
+  readonly deletionRequestedAt: string | null;
+  readonly purgeAfter: string | null;
+  readonly purgeStartedAt: string | null;
+  readonly deletedAt: string | null;
+  readonly confirmed: readonly { readonly service: string; readonly confirmedAt: string }[];
+  readonly pending: readonly string[];
+}
+
 export interface TenantDetails extends TenantStatus {
   readonly name: string;
   readonly slug: string;
@@ -24,30 +34,70 @@ export interface TenantDetails extends TenantStatus {
   readonly createdAt: string;
   readonly statusChangedAt: string;
   readonly statusReason: string | null;
+  /** Null (or absent, from an older identity) for a tenant nobody asked to delete. */
+  readonly offboarding?: Offboarding | null;
+}
+
+const STATUSES = ['active', 'suspended', 'deleting', 'purging', 'deleted'];
+
+/** The offboarding lines of `tenants show`: none for a tenant nobody asked to delete. */
+export function offboardingFields(
+  offboarding: Offboarding | null | undefined,
+): Record<string, string> {
+  if (!offboarding) return {};
+  const confirmed = offboarding.confirmed.map((c) => `${c.service} (${c.confirmedAt})`);
+  const waiting =
+    offboarding.status === 'deleting' ? 'the purge (grace period)' : offboarding.pending.join(', ');
+  return {
+    'deletion requested': offboarding.deletionRequestedAt ?? '-',
+    'purge after': offboarding.purgeAfter ?? '-',
+    'purge started': offboarding.purgeStartedAt ?? '-',
+    'purge confirmed by': confirmed.length > 0 ? confirmed.join(', ') : '-',
+    'waiting for': waiting === '' ? '-' : waiting,
+    deleted: offboarding.deletedAt ?? '-',
+  };
+}
+
+/** What `tenants delete` and `cancel-deletion` print. */
+export function offboardingLine(result: Offboarding): string {
+  if (result.status === 'deleting') {
+    return `tenant ${result.tenantId}: deleting; the purge starts after ${result.purgeAfter ?? '?'} (cancel before then with \`tenantry tenants cancel-deletion ${result.tenantId}\`)`;
+  }
+  if (result.status === 'purging') {
+    return `tenant ${result.tenantId}: purging; waiting for ${result.pending.join(', ') || 'nothing'}`;
+  }
+  return `tenant ${result.tenantId}: ${result.status}`;
 }
 
 const path = (tenantId: string) => `/v1/platform/tenants/${encodeURIComponent(tenantId)}`;
 
 /**
- * `tenants show|suspend|resume|delete`, through the gateway's operator routes: identity checks the
- * operator's role and writes the audit record (suspend, resume, delete) with the operator as actor.
+ * `tenants list|show|suspend|resume|delete|cancel-deletion`, through the gateway's operator
+ * routes: identity checks the operator's role and writes the audit record (suspend, resume,
+ * delete, cancel) with the operator as actor.
  */
 export function registerTenantCommands(program: Command, context: OpsContext): void {
   const tenants = program
     .command('tenants')
-    .description('list, show, suspend, resume and delete tenants (changes audited by identity)');
+    .description(
+      'list, show, suspend, resume, delete tenants and cancel deletions (changes audited by identity)',
+    );
 
   const statusLine = (result: TenantStatus) => `tenant ${result.tenantId}: ${result.status}`;
 
   tenants
     .command('list')
     .description('every tenant, oldest first (all pages, or --limit of them)')
-    .option('--status <status>', 'only active, suspended or deleted tenants', (value: string) => {
-      if (!['active', 'suspended', 'deleted'].includes(value)) {
-        throw new InvalidArgumentError('one of active, suspended, deleted.');
-      }
-      return value;
-    })
+    .option(
+      '--status <status>',
+      `only tenants in this status (${STATUSES.join(', ')})`,
+      (value: string) => {
+        if (!STATUSES.includes(value)) {
+          throw new InvalidArgumentError(`one of ${STATUSES.join(', ')}.`);
+        }
+        return value;
+      },
+    )
     .option('--limit <n>', 'at most this many', (value: string) => {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1.');
@@ -80,7 +130,9 @@ export function registerTenantCommands(program: Command, context: OpsContext): v
 
   tenants
     .command('show')
-    .description('a tenant as the platform sees it')
+    .description(
+      'a tenant as the platform sees it; while it is being deleted, which services still owe their purge',
+    )
     .argument('<tenant-id>', 'the tenant (UUID)', tenantIdArgument)
     .action(async (tenantId: string, _options: unknown, command: Command) => {
       const config = configOf(context, command);
@@ -98,6 +150,7 @@ export function registerTenantCommands(program: Command, context: OpsContext): v
           plan: tenant.plan,
           created: tenant.createdAt,
           'status changed': tenant.statusChangedAt,
+          ...offboardingFields(tenant.offboarding),
         }),
       );
     });
@@ -132,24 +185,39 @@ export function registerTenantCommands(program: Command, context: OpsContext): v
 
   tenants
     .command('delete')
-    .description("delete a tenant now: its people's personal data is erased (ADR 0013)")
+    .description(
+      "delete a tenant: refused at once, purged by every service after the grace period (ADR 0016); its people's personal data is erased (ADR 0013)",
+    )
     .argument('<tenant-id>', 'the tenant (UUID)', tenantIdArgument)
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (tenantId: string, options: { yes?: boolean }, command: Command) => {
       const config = configOf(context, command);
       if (!options.yes) {
         const sure = await context.io.confirm(
-          `Delete tenant ${tenantId} and erase its people's personal data? This cannot be undone. [y/N] `,
+          `Delete tenant ${tenantId}? After the grace period every service purges it and its people's personal data is erased; that cannot be undone. [y/N] `,
         );
         if (!sure)
           throw new OperationFailedError(
             'not deleted: not confirmed (use --yes to skip the question)',
           );
       }
-      const result = await platformClientOf(context, config).call<TenantStatus>(
+      const result = await platformClientOf(context, config).call<Offboarding>(
         'DELETE',
         path(tenantId),
       );
-      printResult(context.io, config.json, result, () => statusLine(result));
+      printResult(context.io, config.json, result, () => offboardingLine(result));
+    });
+
+  tenants
+    .command('cancel-deletion')
+    .description('cancel a deletion in its grace period: the tenant gets its previous status back')
+    .argument('<tenant-id>', 'the tenant (UUID)', tenantIdArgument)
+    .action(async (tenantId: string, _options: unknown, command: Command) => {
+      const config = configOf(context, command);
+      const result = await platformClientOf(context, config).call<Offboarding>(
+        'POST',
+        `${path(tenantId)}/cancel-deletion`,
+      );
+      printResult(context.io, config.json, result, () => offboardingLine(result));
     });
 }
