@@ -36,6 +36,7 @@ import {
   fmtRatio,
   intFromEnv,
   intListFromEnv,
+  sizeFromEnv,
   table,
   withTimeout,
   runWhenMain,
@@ -59,13 +60,13 @@ export interface AuthzBenchOptions {
 
 export function authzOptionsFromEnv(): AuthzBenchOptions {
   return {
-    tenants: intFromEnv('BENCH_AUTHZ_TENANTS', 10_000),
+    tenants: sizeFromEnv('BENCH_AUTHZ_TENANTS', 1_000, 10_000),
     usersPerTenant: intFromEnv('BENCH_AUTHZ_USERS', 20),
     rolesPerTenant: intFromEnv('BENCH_AUTHZ_ROLES', 5),
     permissionsPerRole: intFromEnv('BENCH_AUTHZ_PERMISSIONS', 50),
     cacheSize: intFromEnv('BENCH_AUTHZ_CACHE_SIZE', 2000),
     seconds: intFromEnv('BENCH_AUTHZ_SECONDS', 3),
-    httpRequests: intFromEnv('BENCH_AUTHZ_HTTP_REQUESTS', 20_000),
+    httpRequests: sizeFromEnv('BENCH_AUTHZ_HTTP_REQUESTS', 5_000, 20_000),
     httpConcurrency: intListFromEnv('BENCH_AUTHZ_HTTP_CONCURRENCY', [1, 4]),
     timeoutMs: intFromEnv('BENCH_TIMEOUT_MS', 900_000),
   };

@@ -40,6 +40,7 @@ import {
   fmtRate,
   fmtRatio,
   intFromEnv,
+  sizeFromEnv,
   itemRecorded,
   now,
   rate,
@@ -87,7 +88,7 @@ export interface InboxBenchResult {
 
 export function inboxOptionsFromEnv(): InboxBenchOptions {
   return {
-    events: intFromEnv('BENCH_INBOX_EVENTS', 20_000),
+    events: sizeFromEnv('BENCH_INBOX_EVENTS', 5_000, 20_000),
     partitions: intFromEnv('BENCH_PARTITIONS', 3),
     diagnostics: process.env.BENCH_INBOX_DIAGNOSTICS !== '0',
     timeoutMs: intFromEnv('BENCH_TIMEOUT_MS', 600_000),

@@ -35,6 +35,7 @@ import {
   fmtRate,
   fmtRatio,
   intFromEnv,
+  sizeFromEnv,
   intListFromEnv,
   itemRecorded,
   now,
@@ -80,7 +81,7 @@ export interface OutboxBenchResult {
 
 export function outboxOptionsFromEnv(): OutboxBenchOptions {
   return {
-    rows: intFromEnv('BENCH_OUTBOX_ROWS', 100_000),
+    rows: sizeFromEnv('BENCH_OUTBOX_ROWS', 20_000, 100_000),
     batchSizes: intListFromEnv('BENCH_RELAY_BATCH_SIZES', [500]),
     partitions: intFromEnv('BENCH_PARTITIONS', 3),
     fillChunk: 1000,

@@ -1,38 +1,210 @@
 /**
- * Runs the event benchmarks against one stack and prints their ratios.
+ * Runs every benchmark against one stack and prints one summary of ratios against their aims.
  *
- *   npm run bench
+ *   npm run bench                    quick sizes (a few minutes)
+ *   npm run bench -- --full          full sizes (or BENCH_FULL=1)
+ *   BENCH_ONLY=gateway,authz npm run bench
  *
  * Addresses come from KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_ADMIN_URL when all three are
  * set; otherwise the private `bench` profile of the local stack is started (and stopped again at
- * the end, unless BENCH_KEEP_STACK=1). Sizes: BENCH_OUTBOX_ROWS (100000), BENCH_INBOX_EVENTS
- * (20000), BENCH_RELAY_BATCH_SIZES (500), BENCH_PARTITIONS (3), BENCH_BILLING_EVENTS (20000),
- * BENCH_BILLING_FLOOD (5000; 50000 with BENCH_BILLING_FULL=1). BENCH_ONLY=outbox|inbox|billing
- * runs one.
- * Every benchmark creates its own databases, topics and subjects and removes them again.
+ * the end, unless BENCH_KEEP_STACK=1). Every benchmark creates its own databases, topics and
+ * subjects and removes them again. Results go to .cache/bench/<timestamp>.json (ignored), so two
+ * runs can be compared; BENCH_RESULTS_DIR overrides the folder. bench/README.md has the sizes.
  */
 import 'reflect-metadata';
+import fs from 'node:fs';
 import os from 'node:os';
-import type { BillingBenchResult } from './billing-usage.bench';
+import path from 'node:path';
+import { authzOptionsFromEnv, authzTable, runAuthzCheckBench } from './authz-check.bench';
+import type { AuthzBenchResult } from './authz-check.bench';
 import { billingOptionsFromEnv, billingTable, runBillingUsageBench } from './billing-usage.bench';
-import type { InboxBenchResult } from './inbox-consumer.bench';
+import type { BillingBenchResult } from './billing-usage.bench';
+import { gatewayHopOptionsFromEnv, gatewayHopTable, runGatewayHopBench } from './gateway-hop.bench';
+import type { GatewayHopResult } from './gateway-hop.bench';
 import { inboxOptionsFromEnv, inboxTable, runInboxConsumerBench } from './inbox-consumer.bench';
-import type { OutboxBenchResult } from './outbox-relay.bench';
+import type { InboxBenchResult } from './inbox-consumer.bench';
 import { outboxOptionsFromEnv, outboxTable, runOutboxRelayBench } from './outbox-relay.bench';
-import { fmtRate, fmtRatio, table } from './support/bench-kit';
-import { acquireStack } from './support/stack';
+import type { OutboxBenchResult } from './outbox-relay.bench';
+import { benchFull, fmtRate, fmtRatio, table, withTimeout } from './support/bench-kit';
+import type { BenchStack } from './support/stack';
+import { REPO_ROOT, acquireStack } from './support/stack';
 
-/** Targets of the ratios: below them the run still passes, the summary says so. */
-const TARGETS = { outbox: 0.5, inbox: 0.3, billingDelayPerBatch: 1 };
-const BENCHES = ['outbox', 'inbox', 'billing'];
+/** Aims of the ratios: below them the run still passes, the summary says BELOW. */
+const AIMS = {
+  outbox: 0.5,
+  inbox: 0.3,
+  billingDelayPerBatch: 1,
+  authzRatio: 0.5,
+  authzP99Ms: 2,
+  gatewayPerProxy: 0.5,
+  gatewayAddedP99Ms: 5,
+};
+
+interface SummaryRow {
+  readonly name: string;
+  /** What the ratio is made of, e.g. "1,234 / 5,678". */
+  readonly measured: string;
+  readonly value: number;
+  /** e.g. ">= 0.5"; empty for rows shown for comparison only. */
+  readonly aim: string;
+  readonly met?: boolean;
+}
+
+interface Bench<O, R> {
+  readonly name: string;
+  readonly options: () => O;
+  readonly run: (stack: BenchStack, options: O) => Promise<R>;
+  readonly table: (result: R) => string;
+  readonly summary: (result: R) => SummaryRow[];
+}
+
+const atLeast = (value: number, aim: number): Pick<SummaryRow, 'value' | 'aim' | 'met'> => ({
+  value,
+  aim: `>= ${aim}`,
+  met: value >= aim,
+});
+const atMost = (
+  value: number,
+  aim: number,
+  unit = '',
+): Pick<SummaryRow, 'value' | 'aim' | 'met'> => ({
+  value,
+  aim: `<= ${aim}${unit}`,
+  met: value <= aim,
+});
+const shown = (value: number): Pick<SummaryRow, 'value' | 'aim'> => ({ value, aim: '' });
+const perSecond = (a: number, b: number): string => `${fmtRate(a)} / ${fmtRate(b)}`;
+
+const outbox: Bench<ReturnType<typeof outboxOptionsFromEnv>, OutboxBenchResult[]> = {
+  name: 'outbox',
+  options: outboxOptionsFromEnv,
+  run: runOutboxRelayBench,
+  table: outboxTable,
+  summary: (results) =>
+    results.map((r) => ({
+      name: `outbox relay / raw producer (batch ${r.batchSize})`,
+      measured: perSecond(r.relayRowsPerSecond, r.baselineMessagesPerSecond),
+      ...atLeast(r.ratio, AIMS.outbox),
+    })),
+};
+
+const inbox: Bench<ReturnType<typeof inboxOptionsFromEnv>, InboxBenchResult> = {
+  name: 'inbox',
+  options: inboxOptionsFromEnv,
+  run: runInboxConsumerBench,
+  table: inboxTable,
+  summary: (r) => [
+    {
+      name: 'InboxConsumer (onBatch handler) / raw consumer',
+      measured: perSecond(r.inbox.eventsPerSecond, r.baselineEventsPerSecond),
+      ...atLeast(r.inbox.ratio, AIMS.inbox),
+    },
+    // The services' handlers are mostly per-event (`on`): shown for comparison, no aim.
+    {
+      name: 'InboxConsumer (on handler) / raw consumer',
+      measured: perSecond(r.inboxEach.eventsPerSecond, r.baselineEventsPerSecond),
+      ...shown(r.inboxEach.ratio),
+    },
+  ],
+};
+
+const billing: Bench<ReturnType<typeof billingOptionsFromEnv>, BillingBenchResult> = {
+  name: 'billing',
+  options: billingOptionsFromEnv,
+  run: runBillingUsageBench,
+  table: billingTable,
+  summary: (r) => [
+    {
+      name: 'billing usage consumer / raw consumer',
+      measured: perSecond(r.billingEventsPerSecond, r.baselineEventsPerSecond),
+      ...shown(r.ratio),
+    },
+    ...r.cases.map((c) => ({
+      name: `billing flood, ${c.name}: B max delay / batch`,
+      measured: `${c.bDelayMaxMs.toFixed(0)} / ${r.batch.medianMs} ms`,
+      ...atMost(c.ratio, AIMS.billingDelayPerBatch),
+    })),
+  ],
+};
+
+const authz: Bench<ReturnType<typeof authzOptionsFromEnv>, AuthzBenchResult> = {
+  name: 'authz',
+  options: authzOptionsFromEnv,
+  run: (stack, options) =>
+    withTimeout(runAuthzCheckBench(stack, options), options.timeoutMs, 'authz check benchmark'),
+  table: authzTable,
+  summary: (r) => [
+    {
+      name: `authz PolicyEngine (cached, ${r.options.tenants} tenants) / casbin example`,
+      measured: perSecond(r.warmOpsPerSecond, r.casbinExampleOpsPerSecond),
+      ...atLeast(r.ratio, AIMS.authzRatio),
+    },
+    ...r.http.map((run) => ({
+      name: `authz HTTP check p99, concurrency ${run.concurrency} (ms)`,
+      measured: `${fmtRate(run.rps)} req/s`,
+      ...atMost(run.p99, AIMS.authzP99Ms, ' ms'),
+    })),
+  ],
+};
+
+const gateway: Bench<ReturnType<typeof gatewayHopOptionsFromEnv>, GatewayHopResult> = {
+  name: 'gateway',
+  options: gatewayHopOptionsFromEnv,
+  run: runGatewayHopBench,
+  table: gatewayHopTable,
+  summary: (r) => [
+    {
+      name: 'gateway / minimal keep-alive proxy (req/s)',
+      measured: perSecond(r.saturated.gateway.rps, r.saturated.proxy.rps),
+      ...atLeast(r.gatewayPerProxy, AIMS.gatewayPerProxy),
+    },
+    {
+      name: 'gateway / direct call (req/s)',
+      measured: perSecond(r.saturated.gateway.rps, r.saturated.direct.rps),
+      ...shown(r.gatewayPerDirect),
+    },
+    {
+      name: `gateway p99 added over direct at ${r.halfRate}/s (ms)`,
+      measured: `${r.half.gateway.p99} - ${r.half.direct.p99} ms`,
+      ...atMost(r.addedP99Ms, AIMS.gatewayAddedP99Ms, ' ms'),
+    },
+    ...r.fairness.map((f) => ({
+      name: `fairness, ${f.name}: B's p99 added at ${r.fairnessRate}/s (ms)`,
+      measured: `${f.b.p99} - ${r.fairnessDirect.p99} ms`,
+      ...atMost(f.bAddedP99Ms, AIMS.gatewayAddedP99Ms, ' ms'),
+    })),
+  ],
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a list of differently typed benches
+const BENCHES: Bench<any, any>[] = [outbox, inbox, billing, authz, gateway];
+
+function selected(): Bench<unknown, unknown>[] {
+  const names = BENCHES.map((b) => b.name);
+  const only = (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = only.filter((name) => !names.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_ONLY: ${unknown.join(', ')} unknown; one or more of ${names.join(', ')}`,
+    );
+  }
+  return BENCHES.filter((b) => only.length === 0 || only.includes(b.name));
+}
+
+function resultsPath(started: Date): string {
+  const dir = process.env.BENCH_RESULTS_DIR ?? path.join(REPO_ROOT, '.cache', 'bench');
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+}
 
 async function main(): Promise<number> {
-  const only = process.env.BENCH_ONLY;
-  if (only && !BENCHES.includes(only)) throw new Error(`BENCH_ONLY: ${BENCHES.join(', ')}`);
-  const runs = (name: string): boolean => !only || only === name;
-  const outboxOptions = outboxOptionsFromEnv();
-  const inboxOptions = inboxOptionsFromEnv();
-  const billingOptions = billingOptionsFromEnv();
+  const benches = selected();
+  // Read every bench's settings first: a bad variable fails before the stack starts.
+  const options = new Map(benches.map((b) => [b.name, b.options()]));
+  const full = benchFull();
   const stack = await acquireStack();
   let stopping = false;
   const interrupt = (signal: NodeJS.Signals) => {
@@ -44,80 +216,75 @@ async function main(): Promise<number> {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
 
-  let outbox: OutboxBenchResult[] = [];
-  let inbox: InboxBenchResult | undefined;
-  let billing: BillingBenchResult | undefined;
-  const started = Date.now();
+  const startedAt = new Date();
+  const results: Record<string, unknown> = {};
+  const failures: Record<string, string> = {};
+  const out: string[] = [''];
+  const summary: SummaryRow[] = [];
   try {
     console.error(
       `[bench] stack: ${stack.origin} (Kafka ${stack.kafkaBrokers.join(',')}); ` +
-        `${os.cpus().length} cores, Node ${process.version}`,
+        `${os.cpus().length} cores, Node ${process.version}; ${full ? 'full' : 'quick'} sizes; ` +
+        benches.map((b) => b.name).join(', '),
     );
-    if (runs('outbox')) outbox = await runOutboxRelayBench(stack, outboxOptions);
-    if (runs('inbox')) inbox = await runInboxConsumerBench(stack, inboxOptions);
-    if (runs('billing')) billing = await runBillingUsageBench(stack, billingOptions);
+    for (const bench of benches) {
+      const began = Date.now();
+      try {
+        const result = await bench.run(stack, options.get(bench.name));
+        results[bench.name] = result;
+        out.push(bench.table(result), '');
+        summary.push(...bench.summary(result));
+      } catch (error) {
+        // One broken benchmark must not hide the others' figures; the run still fails.
+        failures[bench.name] =
+          error instanceof Error ? (error.stack ?? error.message) : String(error);
+        console.error(`[bench] ${bench.name} FAILED:`, error);
+      }
+      console.error(`[bench] ${bench.name}: ${((Date.now() - began) / 1000).toFixed(0)} s`);
+    }
   } finally {
     await stack.release();
   }
 
-  const out: string[] = [''];
-  if (outbox.length > 0) out.push(outboxTable(outbox), '');
-  if (inbox) out.push(inboxTable(inbox), '');
-  if (billing) out.push(billingTable(billing), '');
-  const summary: string[][] = [];
-  for (const r of outbox) {
-    summary.push([
-      `outbox relay / raw producer (batch ${r.batchSize})`,
-      `${fmtRate(r.relayRowsPerSecond)} / ${fmtRate(r.baselineMessagesPerSecond)}`,
-      fmtRatio(r.ratio),
-      `>= ${TARGETS.outbox}`,
-      r.ratio >= TARGETS.outbox ? 'met' : 'BELOW',
-    ]);
-  }
-  if (inbox) {
-    summary.push([
-      'InboxConsumer (onBatch handler) / raw consumer',
-      `${fmtRate(inbox.inbox.eventsPerSecond)} / ${fmtRate(inbox.baselineEventsPerSecond)}`,
-      fmtRatio(inbox.inbox.ratio),
-      `>= ${TARGETS.inbox}`,
-      inbox.inbox.ratio >= TARGETS.inbox ? 'met' : 'BELOW',
-    ]);
-    // The services' handlers are per-event (`on`): shown for comparison, not held to the target.
-    summary.push([
-      'InboxConsumer (on handler) / raw consumer',
-      `${fmtRate(inbox.inboxEach.eventsPerSecond)} / ${fmtRate(inbox.baselineEventsPerSecond)}`,
-      fmtRatio(inbox.inboxEach.ratio),
-      '',
-      '',
-    ]);
-  }
-  if (billing) {
-    // Shown for comparison, as the `on` handler above (billing's handler is per-event).
-    summary.push([
-      'billing usage consumer / raw consumer',
-      `${fmtRate(billing.billingEventsPerSecond)} / ${fmtRate(billing.baselineEventsPerSecond)}`,
-      fmtRatio(billing.ratio),
-      '',
-      '',
-    ]);
-    for (const c of billing.cases) {
-      summary.push([
-        `billing flood, ${c.name}: B max delay / batch (${c.bDelayMaxMs.toFixed(0)} / ${billing.batch.medianMs} ms)`,
-        '',
-        fmtRatio(c.ratio),
-        `<= ${TARGETS.billingDelayPerBatch}`,
-        c.ratio <= TARGETS.billingDelayPerBatch ? 'met' : 'BELOW',
-      ]);
-    }
-  }
-  out.push(table(['summary', 'per second', 'ratio', 'target', ''], summary));
+  const rows = summary.map((r) => [
+    r.name,
+    r.measured,
+    Number.isInteger(r.value) ? String(r.value) : fmtRatio(r.value),
+    r.aim,
+    r.met === undefined ? '' : r.met ? 'met' : 'BELOW',
+  ]);
+  for (const name of Object.keys(failures))
+    rows.push([`${name}`, 'FAILED (see above)', '', '', '']);
+  out.push(table(['summary', 'measured', 'ratio/value', 'aim', ''], rows));
+  const seconds = (Date.now() - startedAt.getTime()) / 1000;
+  const file = resultsPath(startedAt);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        seconds,
+        full,
+        node: process.version,
+        cores: os.cpus().length,
+        loadAverage: os.loadavg(),
+        stack: stack.origin,
+        summary,
+        failures,
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   out.push(
     '',
-    `${os.cpus().length} cores, ${stack.origin}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `${os.cpus().length} cores, ${stack.origin}, ${full ? 'full' : 'quick'} sizes, ${seconds.toFixed(0)} s`,
+    `results: ${path.relative(process.cwd(), file)}`,
   );
   console.log(out.join('\n'));
   // Ratios are reported, not enforced: a benchmark run fails only when something broke.
-  return 0;
+  return Object.keys(failures).length > 0 ? 1 : 0;
 }
 
 main().then(

@@ -239,3 +239,13 @@ export function runWhenMain(module: NodeJS.Module, main: () => Promise<void>): v
     },
   );
 }
+
+/** Full sizes (`npm run bench -- --full` or BENCH_FULL=1); quick sizes otherwise. */
+export function benchFull(): boolean {
+  return process.env.BENCH_FULL === '1' || process.argv.slice(2).includes('--full');
+}
+
+/** Sizes: an explicit variable wins, else the full or the quick default. */
+export function sizeFromEnv(name: string, quick: number, full: number): number {
+  return intFromEnv(name, benchFull() ? full : quick);
+}

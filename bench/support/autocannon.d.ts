@@ -1,4 +1,4 @@
-// Just what the gateway-hop benchmark uses: autocannon ships no types.
+// Just what the gateway benchmarks use: autocannon ships no types.
 declare module 'autocannon' {
   export interface Options {
     url: string;
