@@ -5,3 +5,4 @@ export * from './private-kafka';
 export * from './private-registry';
 export * from './context-token-test-keys';
 export * from './kafka-link-faults';
+export * from './private-postgres';

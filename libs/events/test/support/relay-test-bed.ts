@@ -59,7 +59,11 @@ export class RelayTestBed {
   relay!: OutboxRelay;
   private reader: Consumer | undefined;
 
-  constructor(private readonly brokers: string[] = testStackEnv().kafkaBrokers) {
+  /** `databaseAdminUrl`: a private PostgreSQL (tests that stop it); default the test stack's. */
+  constructor(
+    private readonly brokers: string[] = testStackEnv().kafkaBrokers,
+    private readonly databaseAdminUrl: string = testStackEnv().databaseAdminUrl,
+  ) {
     this.kafka = createKafkaClient({ clientId: this.domain, brokers });
   }
 
@@ -69,7 +73,7 @@ export class RelayTestBed {
       relay?: Partial<OutboxRelayOptions>;
     } = {},
   ): Promise<this> {
-    this.database = await createTestDatabase(this.env.databaseAdminUrl, `${this.domain}_orders`);
+    this.database = await createTestDatabase(this.databaseAdminUrl, `${this.domain}_orders`);
     const config = {
       appUrl: this.database.appUrl,
       ownerUrl: this.database.ownerUrl,
