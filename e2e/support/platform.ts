@@ -28,6 +28,13 @@ export interface PlatformOptions {
    * that need it pay for its start (and for its consumers reading the topics' history).
    */
   readonly billing?: boolean;
+  /** Runs reporting too (routed at /v1/reports), e.g. to see a tenant's offboarding end. */
+  readonly reporting?: boolean;
+  /**
+   * Identity's TENANT_DELETION_GRACE_PERIOD (default 0: a deletion's purge starts within the
+   * scheduler's interval, a quarter second here).
+   */
+  readonly deletionGracePeriod?: string;
   /** Extra environment for every service (e.g. a Zipkin to export spans to). */
   readonly serviceEnv?: Readonly<Record<string, string>>;
 }
@@ -50,6 +57,11 @@ export class E2ePlatform {
   /** Set only when started with `billing: true`. */
   billing: ServiceProcess | undefined;
   billingDb: TestDatabase | undefined;
+  /** Set only when started with `reporting: true`. */
+  reporting: ServiceProcess | undefined;
+  reportingDb: TestDatabase | undefined;
+  /** Every service's database by service name (identity, authorization, gateway, ...). */
+  readonly databasesByService = new Map<string, TestDatabase>();
   /** The gateway's metrics port (`GET /metrics`), apart from the port clients use. */
   gatewayMetricsUrl = '';
 
@@ -66,7 +78,18 @@ export class E2ePlatform {
     const authorizationDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_authorization');
     this.authorizationDb = authorizationDb;
     this.databases.push(this.identityDb, gatewayDb, authorizationDb);
-    const [identityPort, authorizationPort, gatewayPort, gatewayMetricsPort, billingPort] = [
+    this.databasesByService.set('identity', this.identityDb);
+    this.databasesByService.set('gateway', gatewayDb);
+    this.databasesByService.set('authorization', authorizationDb);
+    const [
+      identityPort,
+      authorizationPort,
+      gatewayPort,
+      gatewayMetricsPort,
+      billingPort,
+      reportingPort,
+    ] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -91,6 +114,10 @@ export class E2ePlatform {
         IDENTITY_DATABASE_OWNER_URL: this.identityDb.ownerUrl,
         IDENTITY_KEY_ENCRYPTION_SECRET: this.keySecret,
         IDENTITY_REDIS_KEY_PREFIX: `e2e-${randomBytes(4).toString('hex')}`,
+        // Its own consumer group: other runs' purge confirmations are not this database's.
+        KAFKA_CONSUMER_GROUP_PREFIX: `e2e-identity-${randomBytes(4).toString('hex')}`,
+        TENANT_DELETION_GRACE_PERIOD: this.options.deletionGracePeriod ?? '0',
+        TENANT_PURGE_INTERVAL_MS: '250',
         ...(this.options.loginFailuresPerIp === undefined
           ? {}
           : { LOGIN_FAILURES_PER_IP: String(this.options.loginFailuresPerIp) }),
@@ -116,6 +143,7 @@ export class E2ePlatform {
       const billingDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_billing');
       this.billingDb = billingDb;
       this.databases.push(billingDb);
+      this.databasesByService.set('billing', billingDb);
       this.billing = new ServiceProcess(
         'billing',
         'services/billing/src/main.ts',
@@ -137,6 +165,31 @@ export class E2ePlatform {
         `http://127.0.0.1:${billingPort}`,
       );
     }
+    if (this.options.reporting) {
+      const reportingDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_reporting');
+      this.reportingDb = reportingDb;
+      this.databases.push(reportingDb);
+      this.databasesByService.set('reporting', reportingDb);
+      this.reporting = new ServiceProcess(
+        'reporting',
+        'services/reporting/src/main.ts',
+        {
+          ...common,
+          ...this.contextKeys.serviceEnv,
+          PORT: String(reportingPort),
+          REPORTING_DATABASE_URL: reportingDb.appUrl,
+          REPORTING_DATABASE_OWNER_URL: reportingDb.ownerUrl,
+          KAFKA_CONSUMER_GROUP_PREFIX: `e2e-reporting-${randomBytes(4).toString('hex')}`,
+          REPORTING_EXPORT_SIGNING_SECRET: randomBytes(32).toString('hex'),
+          // The topics' history holds events of tenants this database never saw; refusals of
+          // them reach the DLQ fast instead of holding a partition.
+          REPORTING_RETRY_ATTEMPTS: '2',
+          REPORTING_RETRY_INITIAL_DELAY_MS: '20',
+          REPORTING_RETRY_MAX_DELAY_MS: '50',
+        },
+        `http://127.0.0.1:${reportingPort}`,
+      );
+    }
     this.gateway = new ServiceProcess(
       'gateway',
       'services/gateway/src/main.ts',
@@ -151,6 +204,7 @@ export class E2ePlatform {
         IDENTITY_URL: this.identity.url,
         AUTHORIZATION_URL: this.authorization.url,
         ...(this.billing ? { BILLING_URL: this.billing.url } : {}),
+        ...(this.reporting ? { REPORTING_URL: this.reporting.url } : {}),
         AUTHZ_DECISION_TTL_MS: String(this.options.decisionTtlMs ?? 10_000),
         AUTHZ_TIMEOUT_MS: '1000',
         RATE_LIMIT_RPS: String(this.options.rateLimitRps ?? 200),
@@ -169,7 +223,12 @@ export class E2ePlatform {
       },
       `http://127.0.0.1:${gatewayPort}`,
     );
-    await Promise.all([this.identity.start(), this.authorization.start(), this.billing?.start()]);
+    await Promise.all([
+      this.identity.start(),
+      this.authorization.start(),
+      this.billing?.start(),
+      this.reporting?.start(),
+    ]);
     // After the services: it reads their OpenAPI documents (the routes' permissions) at start.
     await this.gateway.start();
     return this;
@@ -215,6 +274,7 @@ export class E2ePlatform {
 
   async stop(): Promise<void> {
     await this.gateway?.stop();
+    await this.reporting?.stop();
     await this.billing?.stop();
     await this.authorization?.stop();
     await this.identity?.stop();

@@ -132,6 +132,12 @@ export const GATEWAY_AUTHORIZATION_MATRIX: readonly MatrixRow[] = [
   },
   {
     method: 'post',
+    path: '/v1/platform/tenants/{tenantId}/cancel-deletion',
+    permission: 'platform.tenants:delete',
+    expected: NOBODY,
+  },
+  {
+    method: 'post',
     path: '/v1/platform/signing-keys/rotate',
     permission: 'platform.signing-keys:rotate',
     expected: NOBODY,

@@ -40,7 +40,8 @@ function tenantry(env: Record<string, string>, ...args: string[]): Promise<CliRu
 }
 
 describe('tenantry, the operators CLI, against the real platform', () => {
-  const platform = new E2ePlatform();
+  // A grace period the test never waits out: the deletion is shown, then canceled.
+  const platform = new E2ePlatform({ deletionGracePeriod: 'PT1H' });
   const stack = testStackEnv();
   const kafka = createKafkaClient({
     clientId: `ops-cli-e2e-${randomUUID()}`,
@@ -146,7 +147,7 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     expect(await identityAudit('tenant.resumed')).toHaveLength(1);
   });
 
-  it('deletes a tenant with --yes, audited with the operator', async () => {
+  it('deletes a tenant with --yes after its grace period, shows it, cancels it; all audited with the operator', async () => {
     const signup = await call(platform.gatewayUrl, 'POST', '/v1/signup', {
       body: {
         tenantName: `Gone ${randomUUID().slice(0, 8)}`,
@@ -158,16 +159,38 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     const doomed = String(signup.body.tenantId);
     const deleted = await tenantry(env, '--json', 'tenants', 'delete', doomed, '--yes');
     expect([deleted.code, deleted.stderr]).toEqual([0, '']);
-    expect(JSON.parse(deleted.stdout)).toEqual({ tenantId: doomed, status: 'deleted' });
-    expect(await identityAudit('tenant.deleted', doomed)).toEqual([
+    const state = JSON.parse(deleted.stdout);
+    expect(state).toMatchObject({
+      tenantId: doomed,
+      status: 'deleting',
+      pending: ['authorization', 'billing', 'reporting'],
+    });
+    expect(Date.parse(state.purgeAfter) - Date.parse(state.deletionRequestedAt)).toBe(3600_000);
+    expect(await identityAudit('tenant.deletion-requested', doomed)).toEqual([
       expect.objectContaining({ actor_type: 'operator', actor_id: await operatorId() }),
     ]);
-    const shown = await tenantry(env, '--json', 'tenants', 'show', doomed);
-    expect(JSON.parse(shown.stdout)).toMatchObject({ tenantId: doomed, status: 'deleted' });
-    // A deleted tenant cannot be resumed: identity's 409, printed, exit 1.
+    const text = await tenantry(env, 'tenants', 'show', doomed);
+    expect(text.stdout).toMatch(/^status: +deleting$/m);
+    expect(text.stdout).toContain(`purge after:`);
+    expect(text.stdout).toContain(state.purgeAfter);
+    expect(text.stdout).toMatch(/^waiting for: +the purge \(grace period\)$/m);
+    const listed = await tenantry(env, '--json', 'tenants', 'list', '--status', 'deleting');
+    expect(JSON.parse(listed.stdout).map((t: { tenantId: string }) => t.tenantId)).toContain(
+      doomed,
+    );
+    // A tenant being deleted cannot be resumed: identity's 409, printed, exit 1.
     const resumed = await tenantry(env, 'tenants', 'resume', doomed);
     expect(resumed.code).toBe(1);
     expect(resumed.stderr).toContain('409');
+
+    const canceled = await tenantry(env, 'tenants', 'cancel-deletion', doomed);
+    expect([canceled.code, canceled.stdout.trim()]).toEqual([0, `tenant ${doomed}: active`]);
+    expect(await identityAudit('tenant.deletion-canceled', doomed)).toEqual([
+      expect.objectContaining({ actor_type: 'operator', actor_id: await operatorId() }),
+    ]);
+    const again = await tenantry(env, 'tenants', 'cancel-deletion', doomed);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('409');
   });
 
   it('exits 1 with the problem on a refusal, 2 on a usage error, 3 when nothing answers', async () => {
