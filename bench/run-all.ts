@@ -3,7 +3,7 @@
  *
  *   npm run bench                    quick sizes (a few minutes)
  *   npm run bench -- --full          full sizes (or BENCH_FULL=1)
- *   BENCH_ONLY=gateway,authz npm run bench
+ *   BENCH_ONLY=gateway,tracing npm run bench
  *
  * Addresses come from KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_ADMIN_URL when all three are
  * set; otherwise the private `bench` profile of the local stack is started (and stopped again at
@@ -21,6 +21,12 @@ import { billingOptionsFromEnv, billingTable, runBillingUsageBench } from './bil
 import type { BillingBenchResult } from './billing-usage.bench';
 import { gatewayHopOptionsFromEnv, gatewayHopTable, runGatewayHopBench } from './gateway-hop.bench';
 import type { GatewayHopResult } from './gateway-hop.bench';
+import {
+  runGatewayTracingBench,
+  tracingOptionsFromEnv,
+  tracingTable,
+} from './gateway-tracing.bench';
+import type { TracingBenchResult } from './gateway-tracing.bench';
 import { inboxOptionsFromEnv, inboxTable, runInboxConsumerBench } from './inbox-consumer.bench';
 import type { InboxBenchResult } from './inbox-consumer.bench';
 import { outboxOptionsFromEnv, outboxTable, runOutboxRelayBench } from './outbox-relay.bench';
@@ -38,6 +44,7 @@ const AIMS = {
   authzP99Ms: 2,
   gatewayPerProxy: 0.5,
   gatewayAddedP99Ms: 5,
+  tracing: 0.9,
 };
 
 interface SummaryRow {
@@ -176,8 +183,27 @@ const gateway: Bench<ReturnType<typeof gatewayHopOptionsFromEnv>, GatewayHopResu
   ],
 };
 
+const tracing: Bench<ReturnType<typeof tracingOptionsFromEnv>, TracingBenchResult> = {
+  name: 'tracing',
+  options: tracingOptionsFromEnv,
+  run: runGatewayTracingBench,
+  table: tracingTable,
+  summary: (r) => [
+    {
+      name: 'gateway, tracing on (10 % sampled) / off (req/s)',
+      measured: perSecond(r.production.meanRps, r.off.meanRps),
+      ...atLeast(r.ratio, AIMS.tracing),
+    },
+    {
+      name: 'gateway, tracing on (100 % sampled) / off (req/s)',
+      measured: perSecond(r.always.meanRps, r.off.meanRps),
+      ...shown(r.alwaysRatio),
+    },
+  ],
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a list of differently typed benches
-const BENCHES: Bench<any, any>[] = [outbox, inbox, billing, authz, gateway];
+const BENCHES: Bench<any, any>[] = [outbox, inbox, billing, authz, gateway, tracing];
 
 function selected(): Bench<unknown, unknown>[] {
   const names = BENCHES.map((b) => b.name);

@@ -236,9 +236,9 @@ export async function startChild(
 
 export interface GatewayBed {
   readonly upstreamUrl: string;
-  /** Where telemetry-on gateways export their spans (counted, then dropped). */
-  readonly otlpUrl: string;
-  readonly exportedSpanRequests: () => number;
+  /** Where a telemetry-on gateway exports its spans (counted per name, then dropped). */
+  otlpUrl(name: string): string;
+  exportRequests(name: string): number;
   /** Environment of a gateway child: its database, the stack, the upstream as identity. */
   readonly gatewayEnv: NodeJS.ProcessEnv;
   /** A fresh tenant's bearer header. */
@@ -246,20 +246,25 @@ export interface GatewayBed {
   readonly cleanup: Cleanup;
 }
 
-/** Answers every POST with 200 after reading it: the collector of a telemetry-on gateway. */
-async function startSink(): Promise<{ server: Server; url: string; count: () => number }> {
-  let count = 0;
+/** Answers every POST with 200 after reading it: the collector of telemetry-on gateways. */
+async function startSink(): Promise<{
+  server: Server;
+  url: string;
+  count: (path: string) => number;
+}> {
+  const counts = new Map<string, number>();
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      count += 1;
+      const path = req.url ?? '';
+      counts.set(path, (counts.get(path) ?? 0) + 1);
       res.setHeader('content-type', 'application/json');
       res.end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
-  const url = `http://${LOOPBACK}:${(server.address() as AddressInfo).port}/v1/traces`;
-  return { server, url, count: () => count };
+  const url = `http://${LOOPBACK}:${(server.address() as AddressInfo).port}`;
+  return { server, url, count: (path) => counts.get(path) ?? 0 };
 }
 
 /** A trivial upstream standing in for identity: JWKS, tenant status and one tiny route. */
@@ -327,13 +332,12 @@ export async function openGatewayBed(stack: BenchStack, name: string): Promise<G
       RATE_LIMIT_BURST: '1000000',
       BENCH_CHILD_RATE_PREFIX: `bench:${randomUUID()}:`,
       BENCH_CHILD_UPSTREAM: upstream.url,
-      BENCH_CHILD_OTLP_URL: sink.url,
       TELEMETRY_EXPORTER: 'none',
     };
     return {
       upstreamUrl: upstream.url,
-      otlpUrl: sink.url,
-      exportedSpanRequests: sink.count,
+      otlpUrl: (name) => `${sink.url}/v1/traces/${name}`,
+      exportRequests: (name) => sink.count(`/v1/traces/${name}`),
       gatewayEnv,
       tokenFor: (tenantId) => signAccessToken(privateKey, kid, tenantId),
       cleanup,
