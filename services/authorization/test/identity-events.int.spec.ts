@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@tenantry/testing';
 import { withTenant } from '@tenantry/db';
+import { DeadLetterReplayer, createKafkaClient } from '@tenantry/events';
 import { AuthorizationTestBed } from './support/authorization-test-bed';
 
 describe('identity events drive assignments', () => {
@@ -132,15 +133,19 @@ describe('identity events drive assignments', () => {
     await bed.waitForRoles(tenantId, 'user', odd, ['viewer']);
   });
 
-  it('tenant deleted: everything goes, and late events do not bring it back', async () => {
+  it('tenant deleted: everything goes, and late events do not bring it back (later ones are refused)', async () => {
     const tenantId = randomUUID();
     const owner = `o-${randomUUID()}`;
     await bed.identity.tenantCreated(tenantId, owner);
     await bed.waitForRoles(tenantId, 'user', owner, ['owner']);
     await bed.identity.tenantDeleted(tenantId);
     await bed.waitForRoles(tenantId, 'user', owner, []);
+    // From before the deletion, delivered after it (another key, another partition): dropped.
     const late = `u-${randomUUID()}`;
-    await bed.identity.membershipAdded(tenantId, late, 'admin');
+    await bed.identity.membershipAdded(tenantId, late, 'admin', new Date(Date.now() - 60_000));
+    // From after the purge: refused, to the DLQ with the reason.
+    const later = `u-${randomUUID()}`;
+    const refused = await bed.identity.membershipAdded(tenantId, later, 'admin');
     const marker = randomUUID();
     await bed.identity.tenantCreated(marker, owner);
     await bed.waitForRoles(marker, 'user', owner, ['owner']);
@@ -153,6 +158,20 @@ describe('identity events drive assignments', () => {
       return rows.length === 1 ? true : undefined;
     });
     expect(await bed.rolesInDatabase(tenantId, 'user', late)).toEqual([]);
+    const kafka = createKafkaClient({
+      clientId: `dlq-${randomUUID()}`,
+      brokers: bed.env.kafkaBrokers,
+    });
+    const entry = await waitFor(
+      'the later event in the DLQ',
+      async () =>
+        (
+          await new DeadLetterReplayer(kafka).list('identity.events', { eventIds: [refused.id] })
+        ).find((e) => e.consumer?.endsWith('identity-policies')),
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(entry.reason).toMatch(/^tenant deleted: /);
+    expect(await bed.rolesInDatabase(tenantId, 'user', later)).toEqual([]);
     const roles = (await withTenant(bed.service.dataSource, tenantId, (tx) =>
       tx.manager.query(`SELECT name FROM roles`),
     )) as unknown[];

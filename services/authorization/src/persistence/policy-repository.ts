@@ -110,6 +110,15 @@ export class PolicyRepository {
     return rows[0]?.state;
   }
 
+  /** When the tenant was purged here, or null while it is not. */
+  async deletedAt(tx: TenantTransaction): Promise<Date | null> {
+    const rows = (await tx.manager.query(
+      `SELECT deleted_at FROM tenants WHERE tenant_id = $1 AND state = 'deleted'`,
+      [tx.tenantId],
+    )) as { deleted_at: Date | null }[];
+    return rows[0] ? (rows[0].deleted_at ?? new Date(0)) : null;
+  }
+
   /** Makes sure the tenant and its built-in roles exist; false when the tenant was deleted. */
   async ensureTenant(tx: TenantTransaction): Promise<boolean> {
     await tx.manager.query(

@@ -116,6 +116,15 @@ export class SubscriptionRepository {
     );
   }
 
+  /** When billing purged the tenant, or null while it has not. */
+  async tombstonedAt(tx: TenantTransaction): Promise<Date | null> {
+    const rows = await queryRows<{ deleted_at: Date }>(
+      tx,
+      `SELECT deleted_at FROM tenant_tombstones`,
+    );
+    return rows[0]?.deleted_at ?? null;
+  }
+
   async isTombstoned(tx: TenantTransaction): Promise<boolean> {
     const rows = await queryRows<{ tenant_id: string }>(
       tx,

@@ -45,6 +45,8 @@ export function billingEventHandlers(deps: ReadModelDeps): ReadModelRegistration
     readModelHandler(deps, InvoiceIssuedEvent, {
       stream: 'billing',
       time: (d) => d.issuedAt,
+      // Billing issues it while it purges the tenant, so it may land after reporting's purge.
+      offboardingTail: ({ data }) => data.final,
       apply: (event, tx, at) =>
         deps.billing.invoiceIssued(tx, {
           invoiceId: event.data.invoiceId,

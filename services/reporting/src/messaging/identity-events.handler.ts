@@ -13,6 +13,7 @@ import {
 } from '@tenantry/contracts';
 import type { TenantDeleted } from '@tenantry/contracts';
 import type { EventHandler, InboxConsumer, Outbox } from '@tenantry/events';
+import { forgetPublishedEvents } from '@tenantry/events';
 import { TENANT_DERIVE_LOCK_SQL } from '../persistence/tenant-locks';
 import type { ReadModelDeps } from './read-model-deps';
 import type { ReadModelRegistration } from './read-model-handler';
@@ -146,6 +147,7 @@ function tenantDeletedHandler(deps: ReadModelDeps, outbox: Outbox): EventHandler
     // Same lock order as every other non-usage write: derive lock, then the tenant lock.
     await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
     await deps.tenants.purge(tx, eventTime(event.data.deletedAt, event.time));
+    await forgetPublishedEvents(tx);
     await outbox.publish(tx, ReportingTenantPurgedEvent, {
       subject: tx.tenantId,
       key: tx.tenantId,

@@ -1,5 +1,6 @@
 import type { TenantTransaction } from '@tenantry/db';
 import type { EventDefinition, EventEnvelope, EventHandler, InboxConsumer } from '@tenantry/events';
+import { refuseEventAfterDeletion } from '@tenantry/events';
 import type { ReportStream } from '../persistence/freshness-repository';
 import { TENANT_DERIVE_LOCK_SQL } from '../persistence/tenant-locks';
 import type { ReadModelDeps } from './read-model-deps';
@@ -35,6 +36,27 @@ export interface ReadModelUpdate<T> {
   readonly relevant?: (event: EventEnvelope<T>) => boolean;
   /** The event changes a figure of the operator's tenant summary (profile, members, plan). */
   readonly platform?: boolean;
+  /**
+   * True for an event the offboarding itself produces after the purge (billing's final invoice):
+   * dropped quietly instead of refused.
+   */
+  readonly offboardingTail?: (event: EventEnvelope<T>) => boolean;
+}
+
+/**
+ * An event of a deleted tenant: refused (the DLQ, "tenant deleted") when it happened after the
+ * purge, dropped when it is an earlier one delivered late or the offboarding's own tail.
+ */
+export function refuseAfterPurge(
+  event: EventEnvelope<unknown>,
+  deletedAt: Date,
+  tail = false,
+): void {
+  if (tail) return;
+  refuseEventAfterDeletion(
+    { type: event.type, tenantId: event.tenantid, at: new Date(event.time) },
+    deletedAt,
+  );
 }
 
 /** One event type's handler and its registration on a consumer. */
@@ -44,8 +66,9 @@ export interface ReadModelRegistration {
 
 /**
  * Every read-model handler does the same around its own write: refuses a payload that names
- * another tenant than its envelope (to the DLQ after retries), drops events of a deleted tenant,
- * records a privileged act in the activity log, and moves the family's `asOf`.
+ * another tenant than its envelope (to the DLQ after retries), refuses events of a deleted tenant
+ * that happened after its purge (and drops earlier ones delivered late), records a privileged act
+ * in the activity log, and moves the family's `asOf`.
  */
 export function readModelHandler<T extends { tenantId: string }>(
   deps: ReadModelDeps,
@@ -61,7 +84,8 @@ export function readModelHandler<T extends { tenantId: string }>(
     // before the tenant lock): they share rows (activity, freshness, the platform summary), and
     // in a fixed lock order two consumers' transactions cannot deadlock.
     await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
-    if (!(await deps.tenants.admit(tx))) return;
+    const deletedAt = await deps.tenants.deletedAt(tx);
+    if (deletedAt) return refuseAfterPurge(event, deletedAt, update.offboardingTail?.(event));
     const at = eventTime(update.time(event.data), event.time);
     await update.apply?.(event, tx, at);
     const summary = update.activity?.(event);

@@ -3,7 +3,7 @@ import type { EventBatchHandler } from '@tenantry/events';
 import { isServerError } from '../domain/usage-dimensions';
 import type { ApiCall } from '../persistence/usage-repository';
 import type { ReadModelDeps } from './read-model-deps';
-import { TenantMismatchError, eventTime } from './read-model-handler';
+import { TenantMismatchError, eventTime, refuseAfterPurge } from './read-model-handler';
 
 /**
  * The gateway's usage events, many per transaction: one upsert per bucket table for the whole
@@ -16,7 +16,12 @@ export function usageEventsHandler(deps: ReadModelDeps): EventBatchHandler<ApiCa
         throw new TenantMismatchError(event.type, event.data.tenantId, event.tenantid);
       }
     }
-    if (!(await deps.tenants.admit(tx))) return;
+    const deletedAt = await deps.tenants.deletedAt(tx);
+    if (deletedAt) {
+      // One refused call fails the batch; the inbox then refuses it alone (the DLQ).
+      for (const event of events) refuseAfterPurge(event, deletedAt);
+      return;
+    }
     const calls: ApiCall[] = events.map((event) => ({
       at: eventTime(event.data.completedAt, event.time),
       route: event.data.route,

@@ -11,16 +11,24 @@ const TENANT_LOCK_SQL = `hashtextextended('reporting.tenant:' || $1, 0)`;
 export class TenantRepository {
   /** True unless the tenant was deleted; holds the tenant's write lock (shared) till commit. */
   async admit(tx: TenantTransaction): Promise<boolean> {
+    return (await this.deletedAt(tx)) === null;
+  }
+
+  /**
+   * When the tenant was deleted (its tombstone), or null; holds the tenant's write lock (shared)
+   * till commit, like `admit`.
+   */
+  async deletedAt(tx: TenantTransaction): Promise<Date | null> {
     // Two statements: the check's snapshot must be taken after the lock is granted, so it sees
     // the tombstone of a purge it waited for.
     await tx.manager.query(`SELECT pg_advisory_xact_lock_shared(${TENANT_LOCK_SQL})`, [
       tx.tenantId,
     ]);
-    const rows = await queryRows<{ deleted: boolean }>(
+    const rows = await queryRows<{ deleted_at: Date }>(
       tx,
-      `SELECT EXISTS (SELECT 1 FROM tenant_tombstones) AS deleted`,
+      `SELECT deleted_at FROM tenant_tombstones`,
     );
-    return rows[0]?.deleted !== true;
+    return rows[0]?.deleted_at ?? null;
   }
 
   async created(

@@ -1,6 +1,6 @@
 import type { TenantTransaction } from '@tenantry/db';
 import type { EventsLogger } from '@tenantry/events';
-import { silentLogger } from '@tenantry/events';
+import { forgetPublishedEvents, refuseEventAfterDeletion, silentLogger } from '@tenantry/events';
 import { FALLBACK_ROLE } from '../../domain/built-in-roles';
 import type { AssignableSubjectType } from '../../domain/policy-subject';
 import { eraseTenantPersonalData } from '../erase-personal-data/erase-tenant-personal-data';
@@ -38,10 +38,20 @@ export class IdentityPolicySync {
     const { repository, recorder } = this.deps;
     await repository.bumpVersion(tx);
     await repository.purgeTenant(tx);
+    await forgetPublishedEvents(tx);
     const redacted = await eraseTenantPersonalData(tx);
     this.logger.info('tenant erased', { audit_rows_redacted: redacted });
     await recorder.policyChanged(tx, 'tenant.deleted');
     await recorder.tenantPurged(tx, redacted);
+  }
+
+  /**
+   * An event of a purged tenant that happened after the purge is refused (the DLQ, reason
+   * "tenant deleted"); an earlier one, delivered late, is dropped by the caller.
+   */
+  private async refuseAfterPurge(tx: TenantTransaction, type: string, at: Date): Promise<void> {
+    const deletedAt = await this.deps.repository.deletedAt(tx);
+    if (deletedAt) refuseEventAfterDeletion({ type, tenantId: tx.tenantId, at }, deletedAt);
   }
 
   async subjectAdded(
@@ -55,7 +65,8 @@ export class IdentityPolicySync {
     const { repository, recorder } = this.deps;
     await repository.bumpVersion(tx);
     if (!(await repository.ensureTenant(tx))) {
-      this.logger.info('event for a deleted tenant ignored', { subject_id: subjectId });
+      await this.refuseAfterPurge(tx, 'subject.added', at);
+      this.logger.info('late event of a deleted tenant dropped', { subject_id: subjectId });
       return;
     }
     if (!(await repository.recordSubjectState(tx, subjectType, subjectId, 'active', at))) {
@@ -88,7 +99,10 @@ export class IdentityPolicySync {
   ): Promise<void> {
     const { repository, recorder } = this.deps;
     await repository.bumpVersion(tx);
-    if ((await repository.tenantState(tx)) === 'deleted') return;
+    if ((await repository.tenantState(tx)) === 'deleted') {
+      await this.refuseAfterPurge(tx, 'subject.removed', at);
+      return;
+    }
     if (!(await repository.recordSubjectState(tx, subjectType, subjectId, 'removed', at))) return;
     const roles = await repository.revokeAll(tx, subjectType, subjectId);
     if (

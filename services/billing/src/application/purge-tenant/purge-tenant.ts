@@ -1,5 +1,6 @@
 import { TenantBillingPurgedEvent } from '@tenantry/contracts';
 import type { TenantTransaction } from '@tenantry/db';
+import { forgetPublishedEvents } from '@tenantry/events';
 import { issueInvoice } from '../close-period/issue-invoice';
 import type { BillingDeps } from '../billing-deps';
 
@@ -34,6 +35,7 @@ export async function purgeTenant(
     finalNumber = invoice?.number ?? null;
   }
   await deps.invoices.purgeTenant(tx);
+  await forgetPublishedEvents(tx);
   await deps.invoices.tombstone(tx, deletedAt, finalNumber);
   await deps.outbox.publish(tx, TenantBillingPurgedEvent, {
     subject: tx.tenantId,

@@ -1,6 +1,7 @@
 import type { ApiCallCompleted } from '@tenantry/contracts';
 import type { TenantTransaction } from '@tenantry/db';
 import type { EventEnvelope } from '@tenantry/events';
+import { TenantDeletedRefusal } from '@tenantry/events';
 import { periodContaining } from '../../domain/billing-period';
 import { API_CALLS_METER } from '../../persistence/usage-repository';
 import type { BillingDeps } from '../billing-deps';
@@ -40,10 +41,12 @@ export async function recordUsageBatch(
   }
   const subscription = await deps.subscriptions.find(tx);
   if (!subscription) {
-    const deleted = await deps.subscriptions.isTombstoned(tx);
-    throw new UsageRefusedError(
-      deleted ? `tenant ${tx.tenantId} was deleted` : `unknown tenant ${tx.tenantId}`,
-    );
+    // Usage of a deleted tenant is refused whenever it happened: it was billed (or not) by the
+    // final invoice already.
+    if (await deps.subscriptions.isTombstoned(tx)) {
+      throw new TenantDeletedRefusal(tx.tenantId, events[0]?.type ?? 'usage');
+    }
+    throw new UsageRefusedError(`unknown tenant ${tx.tenantId}`);
   }
   const records = events
     .filter((event) => isBillableCall(event.data.status))
