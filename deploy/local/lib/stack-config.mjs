@@ -150,6 +150,9 @@ export const SERVICES = [
       IDENTITY_DATABASE_OWNER_URL: addr.databases.identity.ownerUrl,
       IDENTITY_KEY_ENCRYPTION_SECRET: DEV_SECRETS.IDENTITY_KEY_ENCRYPTION_SECRET,
       CONTEXT_TOKEN_PUBLIC_KEYS: DEV_CONTEXT_TOKEN_PUBLIC_KEYS,
+      // A minute to try `tenants cancel-deletion` locally; production waits 7 days (ADR 0016).
+      TENANT_DELETION_GRACE_PERIOD: '60',
+      TENANT_PURGE_INTERVAL_MS: '5000',
     }),
     health: (ports) => `http://127.0.0.1:${ports.IDENTITY_PORT}/readyz`,
   },
