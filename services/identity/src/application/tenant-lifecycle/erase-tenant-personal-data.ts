@@ -16,12 +16,12 @@ export interface ErasedTenantData {
 
 /**
  * Removes every piece of personal data identity holds for the transaction's tenant (inventory
- * in docs/adr/0013). The tenant must already be marked deleted in this transaction: the audit
- * log's eraser refuses otherwise. Users who still belong to another tenant keep their account,
+ * in docs/adr/0013). The tenant must already be marked purging (or deleted) in this transaction:
+ * the audit log's eraser refuses otherwise. Users who still belong to another tenant keep their account,
  * email and name. Safe to run again: a second run finds nothing left to change.
  *
- * This is the seam the offboarding saga will call at the end of its grace period; today
- * `deleteTenant` calls it at once, in the transaction that marks the tenant deleted.
+ * The offboarding saga calls it at the end of the grace period (`startTenantPurge`, in the
+ * transaction that marks the tenant purging; docs/adr/0016).
  */
 export async function eraseTenantPersonalData(tx: TenantTransaction): Promise<ErasedTenantData> {
   const tenantId = tx.tenantId;
