@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { IdentityUnavailableError, PLATFORM_TENANT_ID } from './identity-client';
 import type { AuthenticatedActor } from './authenticated-actor';
@@ -13,7 +14,23 @@ export interface JwtVerifierOptions {
   readonly clockToleranceSeconds: number;
   /** Sessions ended at identity (logout...): their tokens' `sid` is refused until they expire. */
   readonly revokedSessions?: { has(sessionId: string): boolean };
+  /**
+   * How long a verified token is remembered (by its exact text), so a client's next calls skip
+   * the signature check; never past the token's `exp`, never longer than `cacheMaxAgeMs`.
+   * Default {@link VERIFIED_TOKEN_CACHE_MS}; 0 turns the cache off.
+   */
+  readonly verifiedCacheMs?: number;
+  /** Tokens remembered at most (least recently used dropped first). */
+  readonly verifiedCacheSize?: number;
 }
+
+/**
+ * A verified token is remembered this long: ES256 verification was the gateway's largest single
+ * CPU item per request (bench/README.md, gateway profile), and most clients send the same token
+ * for minutes. Short, because a key identity deleted is refused only once both this cache and the
+ * key set (`cacheMaxAgeMs`) have let go of it.
+ */
+export const VERIFIED_TOKEN_CACHE_MS = 5_000;
 
 /** Why a token was refused: for logs and metrics only, never for the client. */
 export class InvalidAccessTokenError extends Error {
@@ -52,11 +69,16 @@ export const ACCESS_TOKEN_ALGORITHMS = ['ES256'];
 /**
  * Verifies identity's access tokens against its JWKS. The key set is cached (`cacheMaxAgeMs`) and
  * fetched again on an unknown `kid` (at most once per `cooldownMs`), so a rotated-in key works
- * within seconds and a deleted key stops working within `cacheMaxAgeMs`. A token whose session
- * identity ended (`sid` on the revocation list) is refused as soon as the event arrived.
+ * within seconds and a deleted key stops working within `cacheMaxAgeMs` plus the few seconds a
+ * verified token is remembered ({@link VERIFIED_TOKEN_CACHE_MS}). The claims are checked on every
+ * call, remembered or not: a token whose session identity ended (`sid` on the revocation list) is
+ * refused as soon as the event arrived.
  */
 export class JwtVerifier {
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
+  /** Verified payloads by token text, each until min(exp, verified + cacheMs). */
+  private readonly verified: LRUCache<string, { payload: Record<string, unknown>; until: number }>;
+  private readonly cacheMs: number;
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.keys = createRemoteJWKSet(new URL(options.jwksUrl), {
@@ -64,6 +86,30 @@ export class JwtVerifier {
       cooldownDuration: options.cooldownMs,
       timeoutDuration: options.timeoutMs,
     });
+    this.cacheMs = Math.min(
+      options.verifiedCacheMs ?? VERIFIED_TOKEN_CACHE_MS,
+      options.cacheMaxAgeMs,
+    );
+    this.verified = new LRUCache({ max: options.verifiedCacheSize ?? 10_000 });
+  }
+
+  /** The token's verified payload: remembered, or checked against the key set now. */
+  private async payloadOf(token: string): Promise<Record<string, unknown>> {
+    const now = Date.now();
+    const hit = this.verified.get(token);
+    if (hit && hit.until > now) return hit.payload;
+    const { payload } = await jwtVerify(token, this.keys, {
+      algorithms: ACCESS_TOKEN_ALGORITHMS,
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      clockTolerance: this.options.clockToleranceSeconds,
+      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+    });
+    if (this.cacheMs > 0 && typeof payload.exp === 'number') {
+      const until = Math.min(payload.exp * 1000, now + this.cacheMs);
+      if (until > now) this.verified.set(token, { payload, until });
+    }
+    return payload;
   }
 
   /**
@@ -73,13 +119,7 @@ export class JwtVerifier {
   async verify(token: string, operatorTenant: string | undefined): Promise<AuthenticatedActor> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
-        algorithms: ACCESS_TOKEN_ALGORITHMS,
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        clockTolerance: this.options.clockToleranceSeconds,
-        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
-      }));
+      payload = await this.payloadOf(token);
     } catch (error) {
       // No key set to check against is identity's outage, not the client's fault: fail closed
       // with 503 rather than telling a valid client its token is bad.
