@@ -229,6 +229,53 @@ describe('identity: the tenant offboarding saga (grace period, purge, confirmati
     expect(twice.status).toBe(409);
   });
 
+  it('lets an owner ask for the deletion of their tenant, naming its slug; admins may not', async () => {
+    const tenant = await h.signUp();
+    const admin2 = await h.addMember(tenant, 'admin');
+    const asAdmin = await h.asUser(
+      tenant,
+      admin2.userId,
+      h.http.post('/v1/tenants/current/deletion').send({ confirmSlug: tenant.tenantSlug }),
+    );
+    expect(asAdmin.status).toBe(403);
+    const wrongSlug = await h.asUser(
+      tenant,
+      tenant.userId,
+      h.http.post('/v1/tenants/current/deletion').send({ confirmSlug: 'not-it' }),
+    );
+    expect(wrongSlug.status).toBe(409);
+    expect(await gatewayStatus(tenant.tenantId)).toBe('active');
+    const requested = await h.asUser(
+      tenant,
+      tenant.userId,
+      h.http.post('/v1/tenants/current/deletion').send({ confirmSlug: tenant.tenantSlug }),
+    );
+    expect(requested.status).toBe(200);
+    expect(requested.body).toMatchObject({ status: 'deleting' });
+    expect(
+      Date.parse(requested.body.purgeAfter) - Date.parse(requested.body.deletionRequestedAt),
+    ).toBe(HOUR_MS);
+    expect(await gatewayStatus(tenant.tenantId)).toBe('suspended');
+    const audit = (await withTenant(h.service.deps.dataSource, tenant.tenantId, (tx) =>
+      tx.manager.query(
+        `SELECT actor_type, actor_id FROM audit_log WHERE action = 'tenant.deletion-requested'`,
+      ),
+    )) as { actor_type: string; actor_id: string }[];
+    expect(audit).toEqual([{ actor_type: 'user', actor_id: tenant.userId }]);
+    // The owner's credentials are refused from now on; an operator can still cancel.
+    const again = await h.asUser(
+      tenant,
+      tenant.userId,
+      h.http.post('/v1/tenants/current/deletion').send({ confirmSlug: tenant.tenantSlug }),
+    );
+    expect(again.status).toBe(403);
+    const canceled = await h.asOperator(
+      admin,
+      h.http.post(`/v1/platform/tenants/${tenant.tenantId}/cancel-deletion`),
+    );
+    expect(canceled.body).toMatchObject({ status: 'active' });
+  });
+
   it('runs the purge on one replica at a time', async () => {
     const { TenantPurgeScheduler } = await import('../src/jobs/tenant-purge-scheduler');
     const second = new TenantPurgeScheduler({

@@ -9,7 +9,8 @@ export type TenantPermission =
   | 'invitations:revoke'
   | 'api-keys:create'
   | 'api-keys:read'
-  | 'api-keys:revoke';
+  | 'api-keys:revoke'
+  | 'tenant:delete';
 
 /** What platform operators may do; `admin` operators may also delete tenants and rotate keys. */
 export type PlatformPermission =
@@ -27,6 +28,8 @@ const TENANT_GRANTS: Readonly<Record<TenantPermission, readonly BuiltInRole[]>> 
   // Follows the permission catalogue: members see the tenant's keys (never their secrets).
   'api-keys:read': ['owner', 'admin', 'member'],
   'api-keys:revoke': MANAGERS,
+  // Only an owner may ask for the tenant's deletion (admins are excluded in the catalogue too).
+  'tenant:delete': ['owner'],
 };
 
 // Identity's finer names -> the permission catalogue the gateway checks.
@@ -39,6 +42,7 @@ const CATALOGUE_NAMES: Readonly<Record<TenantPermission, string>> = {
   'api-keys:create': 'api-keys:create',
   'api-keys:read': 'api-keys:read',
   'api-keys:revoke': 'api-keys:revoke',
+  'tenant:delete': 'tenant:delete',
 };
 
 const PLATFORM_GRANTS: Readonly<Record<PlatformPermission, readonly string[]>> = {

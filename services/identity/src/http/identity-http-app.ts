@@ -9,6 +9,7 @@ import { jwksRoutes } from './jwks.routes';
 import { meRoutes } from './me.routes';
 import { membersRoutes } from './members.routes';
 import { platformRoutes } from './platform.routes';
+import { tenantRoutes } from './tenant.routes';
 
 export interface IdentityHttpApi {
   /** The public API (what the gateway exposes and merges into its document). */
@@ -29,6 +30,7 @@ export function createIdentityHttpApi(deps: IdentityDeps): IdentityHttpApi {
   invitationsRoutes(routes, deps);
   apiKeysRoutes(routes, deps);
   platformRoutes(routes, deps);
+  tenantRoutes(routes, deps);
   routes.add(
     {
       method: 'get',

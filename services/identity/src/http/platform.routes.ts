@@ -11,7 +11,7 @@ import { offboardingStateOf } from '../application/tenant-lifecycle/offboarding-
 import { requestTenantDeletion } from '../application/tenant-lifecycle/request-tenant-deletion';
 import { TENANT_STATUSES } from '../domain/tenant-lifecycle';
 import { TenantEntity } from '../persistence/entities/tenant.entity';
-import { problem, tenantStatusSchema } from './response-schemas';
+import { offboardingView, problem, tenantStatusSchema } from './response-schemas';
 
 const tenantParams = z.strictObject({ tenantId: z.uuid() });
 
@@ -24,20 +24,6 @@ const tenantView = z.object({
   createdAt: z.string(),
   statusChangedAt: z.string(),
   statusReason: z.string().nullable(),
-});
-
-/** Where a tenant's offboarding stands: null for a tenant nobody asked to delete. */
-const offboardingView = z.object({
-  tenantId: z.string(),
-  status: z.enum(TENANT_STATUSES),
-  deletionRequestedAt: z.string().nullable(),
-  /** The grace period ends here: the purge starts after it, a cancel is possible before. */
-  purgeAfter: z.string().nullable(),
-  purgeStartedAt: z.string().nullable(),
-  deletedAt: z.string().nullable(),
-  confirmed: z.array(z.object({ service: z.string(), confirmedAt: z.string() })),
-  /** Services that have not confirmed their purge yet. */
-  pending: z.array(z.string()),
 });
 
 const tenantDetailView = tenantView.extend({ offboarding: offboardingView.nullable() });

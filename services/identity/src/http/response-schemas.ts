@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { roleSchema } from '../domain/roles';
+import { TENANT_STATUSES } from '../domain/tenant-lifecycle';
 
 /** Shared response shapes, for the OpenAPI document. */
 export const problem = (description: string) => ({ description });
@@ -46,4 +47,18 @@ export const apiKeySchema = z.object({
 export const tenantStatusSchema = z.object({
   tenantId: z.uuid(),
   status: z.enum(['active', 'suspended', 'deleted']),
+});
+
+/** Where a tenant's offboarding stands: null for a tenant nobody asked to delete. */
+export const offboardingView = z.object({
+  tenantId: z.string(),
+  status: z.enum(TENANT_STATUSES),
+  deletionRequestedAt: z.string().nullable(),
+  /** The grace period ends here: the purge starts after it, a cancel is possible before. */
+  purgeAfter: z.string().nullable(),
+  purgeStartedAt: z.string().nullable(),
+  deletedAt: z.string().nullable(),
+  confirmed: z.array(z.object({ service: z.string(), confirmedAt: z.string() })),
+  /** Services that have not confirmed their purge yet. */
+  pending: z.array(z.string()),
 });
