@@ -136,6 +136,13 @@ export const GATEWAY_AUTHORIZATION_MATRIX: readonly MatrixRow[] = [
     permission: 'platform.tenants:delete',
     expected: NOBODY,
   },
+  // identity: the tenant itself (the handler refuses the empty body: nothing is deleted)
+  {
+    method: 'post',
+    path: '/v1/tenants/current/deletion',
+    permission: 'tenant:delete',
+    expected: roles(['owner']),
+  },
   {
     method: 'post',
     path: '/v1/platform/signing-keys/rotate',
