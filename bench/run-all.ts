@@ -3,7 +3,7 @@
  *
  *   npm run bench                    quick sizes (a few minutes)
  *   npm run bench -- --full          full sizes (or BENCH_FULL=1)
- *   BENCH_ONLY=gateway,tracing npm run bench
+ *   BENCH_ONLY=gateway,tracing,e2e npm run bench
  *
  * Addresses come from KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_ADMIN_URL when all three are
  * set; otherwise the private `bench` profile of the local stack is started (and stopped again at
@@ -19,6 +19,8 @@ import { authzOptionsFromEnv, authzTable, runAuthzCheckBench } from './authz-che
 import type { AuthzBenchResult } from './authz-check.bench';
 import { billingOptionsFromEnv, billingTable, runBillingUsageBench } from './billing-usage.bench';
 import type { BillingBenchResult } from './billing-usage.bench';
+import { endToEndOptionsFromEnv, endToEndTable, runEndToEndBench } from './end-to-end.bench';
+import type { EndToEndResult } from './end-to-end.bench';
 import { gatewayHopOptionsFromEnv, gatewayHopTable, runGatewayHopBench } from './gateway-hop.bench';
 import type { GatewayHopResult } from './gateway-hop.bench';
 import {
@@ -45,6 +47,7 @@ const AIMS = {
   gatewayPerProxy: 0.5,
   gatewayAddedP99Ms: 5,
   tracing: 0.9,
+  endToEndPerRaw: 3,
 };
 
 interface SummaryRow {
@@ -202,8 +205,27 @@ const tracing: Bench<ReturnType<typeof tracingOptionsFromEnv>, TracingBenchResul
   ],
 };
 
+const e2e: Bench<ReturnType<typeof endToEndOptionsFromEnv>, EndToEndResult> = {
+  name: 'e2e',
+  options: endToEndOptionsFromEnv,
+  run: runEndToEndBench,
+  table: endToEndTable,
+  summary: (r) => [
+    {
+      name: `end to end p99 / raw kafkajs p99 at ${r.options.rate}/s`,
+      measured: `${r.effect.p99} / ${r.raw.p99} ms`,
+      ...atMost(r.ratio, AIMS.endToEndPerRaw),
+    },
+    {
+      name: 'end to end p50 / raw kafkajs p50',
+      measured: `${r.effect.p50} / ${r.raw.p50} ms`,
+      ...shown(r.effect.p50 / Math.max(0.1, r.raw.p50)),
+    },
+  ],
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a list of differently typed benches
-const BENCHES: Bench<any, any>[] = [outbox, inbox, billing, authz, gateway, tracing];
+const BENCHES: Bench<any, any>[] = [outbox, inbox, billing, authz, gateway, tracing, e2e];
 
 function selected(): Bench<unknown, unknown>[] {
   const names = BENCHES.map((b) => b.name);
