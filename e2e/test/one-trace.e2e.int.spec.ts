@@ -25,6 +25,7 @@ describe('one trace per request, across HTTP and Kafka', () => {
     await zipkin.start();
     platform = await new E2ePlatform({
       billing: true,
+      reporting: true,
       serviceEnv: {
         TELEMETRY_EXPORTER: 'zipkin',
         ZIPKIN_URL: `${zipkin.url}/api/v2/spans`,
@@ -62,7 +63,7 @@ describe('one trace per request, across HTTP and Kafka', () => {
     expect(requestId).toBeTruthy();
 
     // The request's spans carry its id (request.id); Zipkin finds the trace by that tag.
-    const wanted = ['gateway', 'identity', 'authorization', 'billing'];
+    const wanted = ['gateway', 'identity', 'authorization', 'billing', 'reporting'];
     const spans = await waitFor(
       'one trace with every service in Zipkin',
       async () => {
@@ -84,10 +85,12 @@ describe('one trace per request, across HTTP and Kafka', () => {
           has('gateway', 'SERVER') &&
           has('identity', 'PRODUCER') &&
           has('authorization', 'CONSUMER') &&
-          has('billing', 'CONSUMER');
+          has('billing', 'CONSUMER') &&
+          has('reporting', 'CONSUMER');
         return complete ? trace : undefined;
       },
-      { timeoutMs: 150_000, intervalMs: 1000 },
+      // Each service's fresh groups read the shared topics' history before the sign-up's events.
+      { timeoutMs: 210_000, intervalMs: 1000 },
     );
 
     expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
@@ -122,7 +125,7 @@ describe('one trace per request, across HTTP and Kafka', () => {
       }
       return false;
     };
-    for (const service of ['authorization', 'billing']) {
+    for (const service of ['authorization', 'billing', 'reporting']) {
       const consumer = of(service).filter((s) => s.kind === 'CONSUMER');
       expect(consumer.length).toBeGreaterThan(0);
       expect(consumer.every(descendsFromPublish)).toBe(true);
@@ -147,5 +150,5 @@ describe('one trace per request, across HTTP and Kafka', () => {
         [],
       );
     }
-  }, 240_000);
+  }, 300_000);
 });
