@@ -34,3 +34,28 @@ export const PERMISSIONS: readonly Permission[] = Object.keys(PERMISSION_CATALOG
 export function isCataloguePermission(value: string): value is Permission {
   return Object.prototype.hasOwnProperty.call(PERMISSION_CATALOGUE, value);
 }
+
+/**
+ * What platform operators may do, `platform.<resource>:<action>`: the names identity's
+ * `/v1/platform` routes declare (their OpenAPI `x-permission`) and check against the operator's
+ * role. Kept apart from PERMISSION_CATALOGUE on purpose: no tenant role, built-in or custom, can
+ * hold these (owners hold every tenant permission, and a custom role may name any of those).
+ */
+export const PLATFORM_PERMISSION_CATALOGUE = {
+  'platform.tenants:read': 'List and show every tenant, with its offboarding state.',
+  'platform.tenants:suspend': 'Suspend a tenant.',
+  'platform.tenants:resume': 'Resume a suspended tenant.',
+  'platform.tenants:delete': 'Delete a tenant (start its offboarding) or cancel that.',
+  'platform.signing-keys:rotate': 'Add a new token signing key.',
+  'platform.dlq:replay': 'Record, and so be allowed to perform, a dead-letter replay.',
+} as const satisfies Record<string, string>;
+
+export type PlatformPermission = keyof typeof PLATFORM_PERMISSION_CATALOGUE;
+
+export const PLATFORM_PERMISSIONS: readonly PlatformPermission[] = Object.keys(
+  PLATFORM_PERMISSION_CATALOGUE,
+) as PlatformPermission[];
+
+export function isPlatformPermission(value: string): value is PlatformPermission {
+  return Object.prototype.hasOwnProperty.call(PLATFORM_PERMISSION_CATALOGUE, value);
+}

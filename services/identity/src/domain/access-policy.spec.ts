@@ -23,9 +23,16 @@ describe('accessPolicy', () => {
   });
 
   it('reserves tenant deletion and key rotation for admin operators', () => {
-    expect(accessPolicy.operatorRoleAllows('support', 'tenant:suspend')).toBe(true);
-    expect(accessPolicy.operatorRoleAllows('support', 'tenant:delete')).toBe(false);
-    expect(accessPolicy.operatorRoleAllows('admin', 'tenant:delete')).toBe(true);
-    expect(accessPolicy.operatorRoleAllows('admin', 'signing-keys:rotate')).toBe(true);
+    expect(accessPolicy.operatorRoleAllows('support', 'platform.tenants:suspend')).toBe(true);
+    expect(accessPolicy.operatorRoleAllows('support', 'platform.tenants:delete')).toBe(false);
+    expect(accessPolicy.operatorRoleAllows('admin', 'platform.tenants:delete')).toBe(true);
+    expect(accessPolicy.operatorRoleAllows('admin', 'platform.signing-keys:rotate')).toBe(true);
+    expect(accessPolicy.operatorRoleAllows('support', 'platform.signing-keys:rotate')).toBe(false);
+  });
+
+  it('lets support and admin operators replay dead letters', () => {
+    expect(accessPolicy.operatorRoleAllows('support', 'platform.dlq:replay')).toBe(true);
+    expect(accessPolicy.operatorRoleAllows('admin', 'platform.dlq:replay')).toBe(true);
+    expect(accessPolicy.operatorRoleAllows('viewer', 'platform.dlq:replay')).toBe(false);
   });
 });

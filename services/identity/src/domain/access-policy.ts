@@ -1,4 +1,6 @@
-import type { BuiltInRole } from '@tenantry/contracts';
+import type { BuiltInRole, PlatformPermission } from '@tenantry/contracts';
+
+export type { PlatformPermission } from '@tenantry/contracts';
 
 /** What identity's own tenant routes need; the gateway checks the same names coarsely. */
 export type TenantPermission =
@@ -11,10 +13,6 @@ export type TenantPermission =
   | 'api-keys:read'
   | 'api-keys:revoke'
   | 'tenant:delete';
-
-/** What platform operators may do; `admin` operators may also delete tenants and rotate keys. */
-export type PlatformPermission =
-  'tenants:read' | 'tenant:suspend' | 'tenant:resume' | 'tenant:delete' | 'signing-keys:rotate';
 
 const MANAGERS: readonly BuiltInRole[] = ['owner', 'admin'];
 
@@ -45,12 +43,18 @@ const CATALOGUE_NAMES: Readonly<Record<TenantPermission, string>> = {
   'tenant:delete': 'tenant:delete',
 };
 
+/**
+ * Operator roles per platform permission (the catalogue's names in `libs/contracts`, the same
+ * ones the routes declare): `admin` operators may also delete tenants and rotate keys.
+ */
 const PLATFORM_GRANTS: Readonly<Record<PlatformPermission, readonly string[]>> = {
-  'tenants:read': ['support', 'admin'],
-  'tenant:suspend': ['support', 'admin'],
-  'tenant:resume': ['support', 'admin'],
-  'tenant:delete': ['admin'],
-  'signing-keys:rotate': ['admin'],
+  'platform.tenants:read': ['support', 'admin'],
+  'platform.tenants:suspend': ['support', 'admin'],
+  'platform.tenants:resume': ['support', 'admin'],
+  'platform.tenants:delete': ['admin'],
+  'platform.signing-keys:rotate': ['admin'],
+  // Support answers the DLQ runbook; every replay is recorded first (POST /v1/platform/dlq-replays).
+  'platform.dlq:replay': ['support', 'admin'],
 };
 
 /**

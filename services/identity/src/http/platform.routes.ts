@@ -3,6 +3,7 @@ import type { ApiRoutes } from '@tenantry/http';
 import { withTenant } from '@tenantry/db';
 import { badRequest, notFound } from '@tenantry/http';
 import type { IdentityDeps } from '../application/identity-deps';
+import { recordDlqReplay } from '../application/dlq-replays/record-dlq-replay';
 import { authorizeOperator } from '../application/platform-access';
 import { changeTenantStatus } from '../application/tenant-lifecycle/change-tenant-status';
 import { cancelTenantDeletion } from '../application/tenant-lifecycle/cancel-tenant-deletion';
@@ -14,6 +15,47 @@ import { TenantEntity } from '../persistence/entities/tenant.entity';
 import { offboardingView, problem, tenantStatusSchema } from './response-schemas';
 
 const tenantParams = z.strictObject({ tenantId: z.uuid() });
+
+/** The most entries one replay record takes: the CLI records (and replays) in chunks of 100. */
+export const DLQ_REPLAY_MAX_ENTRIES = 500;
+
+const headerText = z.string().min(1).max(200);
+const dlqReplayBody = z.strictObject({
+  topic: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name')
+    .describe('The original topic the entries go back to (their DLQ is `<topic>.dlq`)'),
+  filter: z
+    .strictObject({
+      eventIds: z.array(headerText).max(100).optional(),
+      tenantIds: z.array(headerText).max(100).optional(),
+      eventTypes: z.array(headerText).max(100).optional(),
+      since: z.iso.datetime({ offset: true }).optional(),
+      until: z.iso.datetime({ offset: true }).optional(),
+      includeReplayed: z.boolean().optional(),
+    })
+    .describe('The filter the operator replays with, recorded as given'),
+  entries: z
+    .array(
+      z.strictObject({
+        entryId: z.string().min(1).max(300),
+        eventId: headerText.optional(),
+        eventType: headerText.optional(),
+        tenantId: headerText.optional(),
+      }),
+    )
+    .min(1)
+    .max(DLQ_REPLAY_MAX_ENTRIES)
+    .describe('The entries about to be re-produced (as `tenantry dlq list` shows them)'),
+});
+
+const recordedReplayView = z.object({
+  auditId: z.uuid(),
+  operatorId: z.uuid(),
+  recordedAt: z.string(),
+  count: z.number().int(),
+  tenants: z.array(z.object({ tenantId: z.uuid(), count: z.number().int() })),
+});
 
 const tenantView = z.object({
   tenantId: z.string(),
@@ -86,7 +128,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       },
     },
     async ({ query }, _req, res) => {
-      await authorizeOperator(deps, 'tenants:read');
+      await authorizeOperator(deps, 'platform.tenants:read');
       const after = query.after === undefined ? undefined : decodeCursor(query.after);
       const builder = deps.dataSource.manager
         .createQueryBuilder(TenantEntity, 't')
@@ -125,7 +167,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       },
     },
     async ({ params }, _req, res) => {
-      await authorizeOperator(deps, 'tenants:read');
+      await authorizeOperator(deps, 'platform.tenants:read');
       const tenant = await deps.dataSource.manager.findOneBy(TenantEntity, { id: params.tenantId });
       if (!tenant) throw notFound('No such tenant.');
       // The confirmations are tenant rows (row-level security): read inside the tenant.
@@ -223,6 +265,33 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
   routes.add(
     {
       method: 'post',
+      path: '/v1/platform/dlq-replays',
+      summary:
+        'Record a dead-letter replay before it is performed: one audit row (dlq.replay-started) in each tenant whose entries it re-produces, the operator as actor; the CLI replays only after a 201',
+      tags: ['platform'],
+      permission: 'platform.dlq:replay',
+      body: dlqReplayBody,
+      responses: {
+        201: {
+          description:
+            'Recorded: `auditId` is the target id of every audit row and what the replay marks carry',
+          schema: recordedReplayView,
+        },
+        400: problem('A malformed topic, filter or entry list'),
+        403: problem('Not an operator with this permission'),
+        422: problem(
+          'An entry without a tenant, or of a tenant identity does not know: nowhere to audit it (nothing recorded)',
+        ),
+      },
+    },
+    async ({ body }, _req, res) => {
+      res.status(201).json(await recordDlqReplay(deps, body));
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post',
       path: '/v1/platform/signing-keys/rotate',
       summary: 'Add a new token signing key; the current one retires when it activates',
       tags: ['platform'],
@@ -233,7 +302,7 @@ export function platformRoutes(routes: ApiRoutes, deps: IdentityDeps): void {
       },
     },
     async (_input, _req, res) => {
-      const operator = await authorizeOperator(deps, 'signing-keys:rotate');
+      const operator = await authorizeOperator(deps, 'platform.signing-keys:rotate');
       const kid = await deps.signingKeys.rotate(deps.config.signingKeyPublishLeadSeconds);
       deps.logger.info('signing key rotated', { kid, operator_id: operator.id });
       res.status(201).json({ kid });

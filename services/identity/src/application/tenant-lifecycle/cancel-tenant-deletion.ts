@@ -17,7 +17,7 @@ export async function cancelTenantDeletion(
   deps: IdentityDeps,
   tenantId: string,
 ): Promise<OffboardingState> {
-  await authorizeOperator(deps, 'tenant:delete');
+  await authorizeOperator(deps, 'platform.tenants:delete');
   return actInTenant(tenantId, () =>
     withTenant(deps.dataSource, tenantId, async (tx) => {
       const tenant = await tx.manager.findOne(TenantEntity, {

@@ -18,7 +18,10 @@ export async function changeTenantStatus(
   target: 'suspended' | 'active',
   reason: string | null,
 ): Promise<{ tenantId: string; status: TenantStatus }> {
-  await authorizeOperator(deps, target === 'suspended' ? 'tenant:suspend' : 'tenant:resume');
+  await authorizeOperator(
+    deps,
+    target === 'suspended' ? 'platform.tenants:suspend' : 'platform.tenants:resume',
+  );
   return actInTenant(tenantId, () =>
     withTenant(deps.dataSource, tenantId, async (tx) => {
       const tenant = await tx.manager.findOne(TenantEntity, {

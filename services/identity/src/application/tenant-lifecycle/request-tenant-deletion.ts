@@ -20,7 +20,7 @@ export async function requestTenantDeletion(
   deps: IdentityDeps,
   tenantId: string,
 ): Promise<OffboardingState> {
-  await authorizeOperator(deps, 'tenant:delete');
+  await authorizeOperator(deps, 'platform.tenants:delete');
   return actInTenant(tenantId, () =>
     withTenant(deps.dataSource, tenantId, (tx) => beginDeletion(tx, deps)),
   );
