@@ -1,6 +1,7 @@
-import { context, trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { RPCType, getRPCMetadata } from '@opentelemetry/core';
+import { tagLiveSpans } from './tag-active-span-with-tenant';
 
 /**
  * Names the current HTTP server span by its route pattern (`POST /v1/members/:id`) and sets
@@ -19,6 +20,5 @@ export function nameServerSpanByRoute(route: string): void {
  * even a request refused at the edge can be found by it.
  */
 export function tagServerSpan(attributes: Attributes): void {
-  trace.getActiveSpan()?.setAttributes(attributes);
-  getRPCMetadata(context.active())?.span?.setAttributes(attributes);
+  tagLiveSpans(attributes);
 }

@@ -1,4 +1,5 @@
 import { context, trace } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
 import { currentTenantContext, type TenantContext } from '@tenantry/tenancy';
 import { tenantSpanAttributes } from './tenant-span-attributes';
@@ -15,7 +16,18 @@ export function tagActiveSpanWithTenant(
   tenant: TenantContext | undefined = currentTenantContext(),
 ): void {
   if (!tenant) return;
-  const attributes = tenantSpanAttributes(tenant);
-  trace.getActiveSpan()?.setAttributes(attributes);
-  getRPCMetadata(context.active())?.span?.setAttributes(attributes);
+  tagLiveSpans(tenantSpanAttributes(tenant));
+}
+
+/**
+ * Sets attributes on the active span and the request's server span, skipping one that has ended
+ * already: the active span can be a finished middleware span once a pipeline has awaited, and
+ * setting attributes on it only makes the SDK warn (an Error with a stack trace per request).
+ */
+export function tagLiveSpans(attributes: Attributes): void {
+  const spans = new Set<Span | undefined>([
+    trace.getActiveSpan(),
+    getRPCMetadata(context.active())?.span,
+  ]);
+  for (const span of spans) if (span?.isRecording()) span.setAttributes(attributes);
 }
