@@ -193,6 +193,56 @@ describe('DLQ list and replay', () => {
     await expect(replayer.list(fresh())).rejects.toThrow(/does not exist/);
   });
 
+  it('records each chunk before producing it: marks and copies carry the audit id; a refused record replays nothing', async () => {
+    const topic = fresh();
+    const dlq = dlqTopicOf(topic);
+    await provisionTopics(kafka, [{ name: topic, partitions: 1 }]);
+    const entries = failures('acme', 'order.placed', 3);
+    await deadLetter(producer, topic, entries);
+    const replayer = new DeadLetterReplayer(kafka, { timeoutMs: 30_000 });
+
+    const refused = await replayer
+      .replayWithReport(topic, {}, { record: () => Promise.reject(new Error('identity said no')) })
+      .catch((error: Error) => error);
+    expect(String(refused)).toContain('identity said no');
+    expect(await replayedCopies(topic)).toEqual([]);
+    expect((await replayer.list(topic)).some((entry) => entry.replayed)).toBe(false);
+
+    const recorded: string[][] = [];
+    const report = await replayer.replayWithReport(
+      topic,
+      {},
+      {
+        record: async (chunk) => {
+          // Nothing of the chunk is on the topic yet when it is recorded.
+          expect(await replayedCopies(topic)).toEqual([]);
+          recorded.push(chunk.map((entry) => entry.id));
+          return { auditId: 'audit-1', actor: 'operator:op-1' };
+        },
+      },
+    );
+    expect(recorded).toEqual([report.replayed.map((entry) => entry.id)]);
+    expect(report.audits).toEqual([{ auditId: 'audit-1', actor: 'operator:op-1' }]);
+    const snapshot = await readTopicSnapshot(kafka, [topic, `${dlq}.replayed`], {
+      deadline: new Deadline(20_000),
+    });
+    const copies = snapshot.records.get(topic) ?? [];
+    expect(copies.map(({ message }) => String(message.headers?.['x-dlq-replay-audit-id']))).toEqual(
+      ['audit-1', 'audit-1', 'audit-1'],
+    );
+    const marks = (snapshot.records.get(`${dlq}.replayed`) ?? []).map(({ message }) =>
+      JSON.parse(String(message.value)),
+    );
+    expect(marks).toHaveLength(3);
+    for (const mark of marks) {
+      expect(mark).toMatchObject({
+        auditId: 'audit-1',
+        replayedBy: 'operator:op-1',
+        replayedTo: topic,
+      });
+    }
+  });
+
   it('the CLI filters, exits 0 on success, 1 on failure and 2 on bad usage', async () => {
     const topic = fresh();
     await provisionTopics(kafka, [{ name: topic, partitions: 1 }]);

@@ -5,6 +5,7 @@ import type { DeadLetterFilter } from './dead-letter-filter';
 import { matchesDeadLetterFilter } from './dead-letter-filter';
 import {
   REPLAYED_FROM_HEADER,
+  REPLAY_AUDIT_HEADER,
   deadLetterEntryId,
   ensureReplayMarksTopic,
   replayMarkMessage,
@@ -48,6 +49,23 @@ export interface DeadLetterReplayerOptions {
   readonly onProgress?: (progress: DeadLetterProgress) => void;
 }
 
+/** Who performs a replay, as recorded before it runs (see `ReplayOptions.record`). */
+export interface ReplayAudit {
+  /** The id of the audit record; the chunk's replay marks and replayed messages carry it. */
+  readonly auditId: string;
+  /** The actor, e.g. `operator:<id>`; the marks carry it as `replayedBy`. */
+  readonly actor: string;
+}
+
+export interface ReplayOptions {
+  /**
+   * Called with each chunk of entries (at most 100) before it is re-produced, to record the
+   * replay in an audit log. A chunk whose record fails (the promise rejects) is not replayed, and
+   * the replay stops there with that error: earlier chunks are replayed, marked and recorded.
+   */
+  readonly record?: (entries: readonly DeadLetterEntry[]) => Promise<ReplayAudit>;
+}
+
 export interface ReplayFilter extends DeadLetterFilter {
   /** Replay entries even if an earlier replay marked them. */
   readonly includeReplayed?: boolean;
@@ -58,6 +76,8 @@ export interface ReplayReport {
   readonly replayed: DeadLetterEntry[];
   /** Matching entries skipped because an earlier replay marked them. */
   readonly alreadyReplayed: DeadLetterEntry[];
+  /** What `ReplayOptions.record` returned, one per chunk replayed, in order. */
+  readonly audits: ReplayAudit[];
 }
 
 /** Messages per produce request, and so per progress step. */
@@ -83,12 +103,18 @@ function describe({ partition, message }: SnapshotRecord, marked: Set<string>): 
 }
 
 /** The original message as it was before it failed: envelope kept, DLQ headers dropped. */
-function replayMessage(dlqTopic: string, partition: number, message: KafkaMessage): Message {
+function replayMessage(
+  dlqTopic: string,
+  partition: number,
+  message: KafkaMessage,
+  audit: ReplayAudit | undefined,
+): Message {
   const headers: IHeaders = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     if (!name.startsWith(DLQ_HEADER_PREFIX) && value !== undefined) headers[name] = value;
   }
   headers[REPLAYED_FROM_HEADER] = `${dlqTopic}/${partition}/${message.offset}`;
+  if (audit) headers[REPLAY_AUDIT_HEADER] = audit.auditId;
   return { key: message.key, value: message.value, headers };
 }
 
@@ -122,7 +148,11 @@ export class DeadLetterReplayer {
     return (await this.replayWithReport(topic, filter)).replayed;
   }
 
-  async replayWithReport(topic: string, filter: ReplayFilter = {}): Promise<ReplayReport> {
+  async replayWithReport(
+    topic: string,
+    filter: ReplayFilter = {},
+    options: ReplayOptions = {},
+  ): Promise<ReplayReport> {
     const deadline = new Deadline(this.timeoutMs);
     const { entries, dlqTopic } = await this.read(topic, deadline);
     const matching = entries.filter(({ entry }) => matchesDeadLetterFilter(entry, filter));
@@ -130,7 +160,8 @@ export class DeadLetterReplayer {
     const alreadyReplayed = matching
       .filter(({ entry }) => !filter.includeReplayed && entry.replayed)
       .map(({ entry }) => entry);
-    if (selected.length === 0) return { replayed: [], alreadyReplayed };
+    if (selected.length === 0) return { replayed: [], alreadyReplayed, audits: [] };
+    const audits: ReplayAudit[] = [];
 
     const marksTopic = replayMarksTopicOf(dlqTopic);
     await ensureReplayMarksTopic(this.kafka, marksTopic, deadline);
@@ -140,12 +171,20 @@ export class DeadLetterReplayer {
       this.report('replaying', 0, selected.length);
       for (let start = 0; start < selected.length; start += REPLAY_CHUNK) {
         const chunk = selected.slice(start, start + REPLAY_CHUNK);
+        // Recorded before anything of the chunk is produced: no unrecorded replay.
+        const audit = options.record
+          ? await deadline.race(
+              options.record(chunk.map(({ entry }) => entry)),
+              `recording the replay of ${chunk.length} entries`,
+            )
+          : undefined;
+        if (audit) audits.push(audit);
         await deadline.race(
           producer.send({
             topic,
             acks: -1,
             messages: chunk.map(({ record }) =>
-              replayMessage(dlqTopic, record.partition, record.message),
+              replayMessage(dlqTopic, record.partition, record.message, audit),
             ),
           }),
           `replaying to ${topic} (${start} of ${selected.length} done)`,
@@ -156,7 +195,12 @@ export class DeadLetterReplayer {
             topic: marksTopic,
             acks: -1,
             messages: chunk.map(({ entry }) =>
-              replayMarkMessage({ entryId: entry.id, eventId: entry.eventId, replayedTo: topic }),
+              replayMarkMessage({
+                entryId: entry.id,
+                eventId: entry.eventId,
+                replayedTo: topic,
+                ...(audit ? { auditId: audit.auditId, replayedBy: audit.actor } : {}),
+              }),
             ),
           }),
           `marking replayed entries in ${marksTopic}`,
@@ -169,6 +213,7 @@ export class DeadLetterReplayer {
     return {
       replayed: selected.map(({ entry }) => ({ ...entry, replayed: true })),
       alreadyReplayed,
+      audits,
     };
   }
 

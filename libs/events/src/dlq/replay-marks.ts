@@ -15,6 +15,9 @@ export function replayMarksTopicOf(dlqTopic: string): string {
 /** Header on a replayed message naming the DLQ entry it came from (`<dlq topic>/<p>/<offset>`). */
 export const REPLAYED_FROM_HEADER = 'x-dlq-replayed-from';
 
+/** Header on a replayed message naming the audit record of its replay, when it has one. */
+export const REPLAY_AUDIT_HEADER = 'x-dlq-replay-audit-id';
+
 /**
  * A DLQ entry's id: its event id plus where it sits in the DLQ. The event id alone is not enough
  * (an event replayed and failing again is a new entry to replay); the position alone would
@@ -40,6 +43,10 @@ export interface ReplayMark {
   readonly entryId: string;
   readonly eventId?: string;
   readonly replayedTo: string;
+  /** The audit record of the replay (identity's `dlq.replay-started` rows), when recorded. */
+  readonly auditId?: string;
+  /** Who replayed it, e.g. `operator:<id>`, when known. */
+  readonly replayedBy?: string;
 }
 
 export function replayMarkMessage(mark: ReplayMark, now = new Date()): Message {
