@@ -98,6 +98,27 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     }
   }
 
+  /** The first `count` records of a topic, from its start. */
+  async function readAll(topic: string, count: number) {
+    const consumer = kafka.consumer({ groupId: `ops-cli-e2e-read-${randomUUID()}` });
+    const seen: { value: Buffer | null; headers?: Record<string, unknown> }[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push(message);
+        },
+      });
+      await waitFor(`${count} records in ${topic}`, () => seen.length >= count, {
+        timeoutMs: 30_000,
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return seen;
+  }
+
   async function operatorId(): Promise<string> {
     const login = await call(platform.gatewayUrl, 'POST', '/v1/operators/token', {
       body: { email: operatorEmail, password: PASSWORD },
@@ -310,11 +331,62 @@ describe('tenantry, the operators CLI, against the real platform', () => {
       ),
     );
 
+    // An entry without a tenant cannot be audited in any tenant: identity refuses, nothing replays.
+    const strayId = randomUUID();
+    await producer.connect();
+    await producer.send({
+      topic: `${topic}.dlq`,
+      messages: [
+        {
+          key: null,
+          value: Buffer.from('no tenant'),
+          headers: { ce_id: strayId, ce_type: 'identity.tenant.created' },
+        },
+      ],
+    });
+    await producer.disconnect();
+    const refused = await tenantry(env, 'dlq', 'replay', topic, '--id', strayId);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `dlq replay ${topic}: nothing replayed: identity did not record the replay`,
+    );
+    expect(refused.stderr).toContain('422');
+    expect(await identityAudit('dlq.replay-started')).toEqual([]);
+
     const replayed = await tenantry(env, '--json', 'dlq', 'replay', topic, '--id', eventId);
     expect(replayed.code).toBe(0);
-    expect(JSON.parse(replayed.stdout)).toMatchObject({ count: 1, operatorId: await operatorId() });
-    expect(replayed.stderr).toContain(`dlq replay ${topic}: 1 replayed, 0 skipped, by operator`);
-    const again = await tenantry(env, '--json', 'dlq', 'replay', topic);
+    const operator = await operatorId();
+    const result = JSON.parse(replayed.stdout) as { auditIds: string[] };
+    expect(result).toMatchObject({ count: 1, operatorId: operator });
+    expect(result.auditIds).toHaveLength(1);
+    const [auditId] = result.auditIds;
+    expect(replayed.stderr).toContain(
+      `dlq replay ${topic}: 1 replayed, 0 skipped, by operator ${operator}, audit ${auditId}`,
+    );
+    // Identity audited it inside the tenant, with the operator as actor, before it ran.
+    expect(await identityAudit('dlq.replay-started')).toEqual([
+      {
+        actor_type: 'operator',
+        actor_id: operator,
+        details: expect.objectContaining({
+          topic,
+          filter: { eventIds: [eventId] },
+          count: 1,
+          entryIds: [`${eventId}@0:0`],
+          eventIds: [eventId],
+        }),
+      },
+    ]);
+    // The replay mark and the replayed copy carry the audit id.
+    const marks = await readAll(`${topic}.dlq.replayed`, 1);
+    expect(JSON.parse(String(marks[0]?.value))).toMatchObject({
+      entryId: `${eventId}@0:0`,
+      auditId,
+      replayedBy: `operator:${operator}`,
+    });
+    const copies = await readAll(topic, 1);
+    expect(String(copies[0]?.headers?.['x-dlq-replay-audit-id'])).toBe(auditId);
+    const again = await tenantry(env, '--json', 'dlq', 'replay', topic, '--tenant', tenantId);
     expect(JSON.parse(again.stdout)).toMatchObject({ count: 0, skipped: [`${eventId}@0:0`] });
     const shown = await tenantry(env, '--json', 'dlq', 'show', topic, eventId);
     expect(JSON.parse(shown.stdout)).toMatchObject({

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import type { DeadLetterEntry, ReplayFilter } from '@tenantry/events';
+import type { DeadLetterEntry, ReplayFilter, ReplayReport } from '@tenantry/events';
 import { DeadLetterReplayer } from '@tenantry/events';
 import { OperationFailedError, UsageError } from '../exit-codes';
 import { connectAdmin, kafkaClientOf } from '../kafka-admin';
@@ -8,6 +8,7 @@ import type { OpsConfig } from '../ops-config';
 import type { OpsContext } from '../ops-context';
 import { configOf, platformClientOf } from '../ops-context';
 import { formatFields, formatTable, printResult } from '../output';
+import { replayRecorder, unrecordedReplayMessage } from '../replay-audit';
 import { replayProgressBar } from '../replay-progress-bar';
 
 export function isoTimeArgument(value: string): Date {
@@ -168,27 +169,39 @@ export function registerDlqCommands(program: Command, context: OpsContext): void
       .command('replay')
       .description(
         'replay matching entries to <topic> (same event ids: inboxes skip what they already had); ' +
-          'entries an earlier replay marked are skipped',
+          'entries an earlier replay marked are skipped; identity audits each chunk first, ' +
+          'and what it does not record is not replayed',
       )
       .argument('<topic>', 'the original topic')
       .option('--include-replayed', 'replay entries an earlier replay marked, too'),
   ).action(async (topic: string, options: FilterOptions, command: Command) => {
     const config = configOf(context, command);
     const filter = filterOf(options);
-    // An operator credential, checked by identity, before anything is re-produced. Replays are
-    // not in any audit log yet (the replayer takes no actor): the operator is named on stderr
-    // and in the result instead.
-    const { operatorId } = await platformClientOf(context, config).logIn();
+    // An operator credential, checked by identity, before anything is read or re-produced; then
+    // identity records each chunk (POST /v1/platform/dlq-replays) before it is re-produced.
+    const client = platformClientOf(context, config);
+    const { operatorId } = await client.logIn();
+    const recorder = replayRecorder(client, topic, filter);
     const { replayer, bar } = await replayerFor(context, config, options.progress !== false);
     try {
-      const report = await replayer.replayWithReport(topic, filter);
+      let report: ReplayReport;
+      try {
+        report = await replayer.replayWithReport(topic, filter, { record: recorder.record });
+      } catch (error) {
+        bar.stop();
+        if (recorder.failed) context.io.err(unrecordedReplayMessage(topic, recorder.recorded));
+        throw error;
+      }
       bar.stop();
+      const auditIds = recorder.recorded.map((r) => r.auditId);
       context.io.err(
-        `dlq replay ${topic}: ${report.replayed.length} replayed, ${report.alreadyReplayed.length} skipped, by operator ${operatorId}`,
+        `dlq replay ${topic}: ${report.replayed.length} replayed, ${report.alreadyReplayed.length} skipped, by operator ${operatorId}` +
+          (auditIds.length ? `, audit ${auditIds.join(', ')}` : ''),
       );
       const result = {
         topic,
         operatorId,
+        auditIds,
         count: report.replayed.length,
         entries: report.replayed,
         skipped: report.alreadyReplayed.map((e) => e.id),
@@ -199,6 +212,7 @@ export function registerDlqCommands(program: Command, context: OpsContext): void
             (report.alreadyReplayed.length
               ? ` (${report.alreadyReplayed.length} replayed before, skipped)`
               : ''),
+          ...(auditIds.length ? [`audit: ${auditIds.join(', ')}`] : []),
           ...(report.replayed.length ? [formatEntries(report.replayed)] : []),
         ].join('\n'),
       );
