@@ -149,6 +149,12 @@ export const GATEWAY_AUTHORIZATION_MATRIX: readonly MatrixRow[] = [
     permission: 'platform.signing-keys:rotate',
     expected: NOBODY,
   },
+  {
+    method: 'post',
+    path: '/v1/platform/dlq-replays',
+    permission: 'platform.dlq:replay',
+    expected: NOBODY,
+  },
   // authorization
   { method: 'post', path: '/v1/authz/check', permission: 'authenticated', expected: EVERYONE },
   {
