@@ -1,9 +1,9 @@
-import { DlqUsageError, parseDlqArguments } from './dlq-cli-arguments';
+import { DlqUsageError, REPLAY_THROUGH_OPS_CLI, parseDlqArguments } from './dlq-cli-arguments';
 
 describe('parseDlqArguments', () => {
   it('reads every filter, repeatable ones as lists', () => {
     const parsed = parseDlqArguments([
-      'replay',
+      'list',
       'identity.events',
       '--tenant',
       'acme',
@@ -17,12 +17,11 @@ describe('parseDlqArguments', () => {
       '2026-01-01T00:00:00Z',
       '--until',
       '2026-01-02',
-      '--include-replayed',
       '--timeout',
       '5',
     ]);
     expect(parsed).toEqual({
-      command: 'replay',
+      command: 'list',
       topic: 'identity.events',
       timeoutMs: 5_000,
       filter: {
@@ -31,7 +30,6 @@ describe('parseDlqArguments', () => {
         eventIds: ['e-1'],
         since: new Date('2026-01-01T00:00:00Z'),
         until: new Date('2026-01-02'),
-        includeReplayed: true,
       },
     });
   });
@@ -43,6 +41,10 @@ describe('parseDlqArguments', () => {
       filter: {},
       timeoutMs: 60_000,
     });
+  });
+
+  it('refuses to replay: that is the audited ops CLI’s job', () => {
+    expect(() => parseDlqArguments(['replay', 'identity.events'])).toThrow(REPLAY_THROUGH_OPS_CLI);
   });
 
   it.each([

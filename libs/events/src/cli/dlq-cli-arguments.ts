@@ -1,17 +1,21 @@
-import type { ReplayFilter } from '../dlq/dead-letter-replayer';
+import type { DeadLetterFilter } from '../dlq/dead-letter-replayer';
+
+/** Replaying re-produces events into live topics: an operator action, audited by identity. */
+export const REPLAY_THROUGH_OPS_CLI =
+  'replay is an audited operator action: npx tenantry dlq replay <topic> [filters] ' +
+  '(tools/ops-cli; identity records it, with the operator, before anything is sent)';
 
 export const DLQ_USAGE = [
-  'usage: dlq list <topic> [filters]',
-  '       dlq replay <topic> [filters] [--include-replayed]',
+  'usage: dlq list <topic> [filters]   (read-only; replays: npx tenantry dlq replay)',
   'filters: --id <event id> --tenant <tenant id> --type <event type> (each repeatable)',
   '         --since <ISO time> --until <ISO time> (failure time, since inclusive, until exclusive)',
   'options: --timeout <seconds> (default 60)',
 ].join('\n');
 
 export interface DlqCommand {
-  readonly command: 'list' | 'replay';
+  readonly command: 'list';
   readonly topic: string;
-  readonly filter: ReplayFilter;
+  readonly filter: DeadLetterFilter;
   readonly timeoutMs: number;
 }
 
@@ -32,19 +36,15 @@ function isoTime(flag: string, value: string): Date {
 
 export function parseDlqArguments(argv: readonly string[]): DlqCommand {
   const [command, topic, ...rest] = argv;
-  if (command !== 'list' && command !== 'replay') throw new DlqUsageError('list or replay?');
+  if (command === 'replay') throw new DlqUsageError(REPLAY_THROUGH_OPS_CLI);
+  if (command !== 'list') throw new DlqUsageError('list what?');
   if (!topic || topic.startsWith('--')) throw new DlqUsageError('which topic?');
   const lists = { '--id': [] as string[], '--tenant': [] as string[], '--type': [] as string[] };
   let since: Date | undefined;
   let until: Date | undefined;
-  let includeReplayed = false;
   let timeoutMs = 60_000;
   for (let i = 0; i < rest.length; i += 1) {
     const flag = rest[i] as string;
-    if (flag === '--include-replayed' && command === 'replay') {
-      includeReplayed = true;
-      continue;
-    }
     const value = rest[i + 1];
     if (value === undefined || value.startsWith('--')) {
       throw new DlqUsageError(`${flag} is not an option here, or wants a value`);
@@ -58,13 +58,12 @@ export function parseDlqArguments(argv: readonly string[]): DlqCommand {
     } else throw new DlqUsageError(`unknown argument ${flag} ${value}`);
   }
   if (since && until && since >= until) throw new DlqUsageError('--since must be before --until');
-  const filter: ReplayFilter = {
+  const filter: DeadLetterFilter = {
     ...(lists['--id'].length > 0 ? { eventIds: lists['--id'] } : {}),
     ...(lists['--tenant'].length > 0 ? { tenantIds: lists['--tenant'] } : {}),
     ...(lists['--type'].length > 0 ? { eventTypes: lists['--type'] } : {}),
     ...(since ? { since } : {}),
     ...(until ? { until } : {}),
-    ...(includeReplayed ? { includeReplayed } : {}),
   };
   return { command, topic, filter, timeoutMs };
 }

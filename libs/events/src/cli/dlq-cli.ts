@@ -1,8 +1,7 @@
 /**
- * Lists or replays a topic's dead-letter entries (JSON on stdout, progress on stderr).
+ * Lists a topic's dead-letter entries (JSON on stdout, progress on stderr), read-only:
  *   npm run dlq -- list identity.events [--tenant <id>] [--type <event type>] [--since <ISO>]
- *   npm run dlq -- replay identity.events [--id <event id> ...] [--until <ISO>] [--include-replayed]
- * Replay skips entries an earlier replay marked (in `<topic>.dlq.replayed`).
+ * Replaying is the ops CLI's (`npx tenantry dlq replay`), which has identity audit it first.
  * Exit codes: 0 done, 1 failed (Kafka, timeout), 2 usage. Brokers from KAFKA_BROKERS.
  */
 import { DeadLetterReplayer } from '../dlq/dead-letter-replayer';
@@ -18,17 +17,9 @@ async function run({ command, topic, filter, timeoutMs }: DlqCommand): Promise<n
     { timeoutMs, onProgress: progress.report },
   );
   try {
-    if (command === 'list') {
-      const entries = await replayer.list(topic, filter);
-      progress.end();
-      console.log(JSON.stringify({ command, topic, count: entries.length, entries }, null, 2));
-    } else {
-      const { replayed, alreadyReplayed } = await replayer.replayWithReport(topic, filter);
-      progress.end();
-      const skipped = alreadyReplayed.map((entry) => entry.id);
-      const result = { command, topic, count: replayed.length, entries: replayed, skipped };
-      console.log(JSON.stringify(result, null, 2));
-    }
+    const entries = await replayer.list(topic, filter);
+    progress.end();
+    console.log(JSON.stringify({ command, topic, count: entries.length, entries }, null, 2));
     return 0;
   } finally {
     progress.end();

@@ -96,8 +96,8 @@ async function replayerFor(context: OpsContext, config: OpsConfig, progress: boo
 }
 
 /**
- * `dlq list|show|replay <topic>` over DeadLetterReplayer (libs/events): the same reads, filters and
- * replay marks as `npm run dlq`, with a cli-progress bar on stderr.
+ * `dlq list|show|replay <topic>` over DeadLetterReplayer (libs/events), with a cli-progress bar on
+ * stderr. The only way to replay (`npm run dlq` lists only): identity audits each replay first.
  */
 export function registerDlqCommands(program: Command, context: OpsContext): void {
   const dlq = program
