@@ -45,8 +45,12 @@ describe('reporting configuration', () => {
     expect(() => loadConfig(published)).toThrow(/published development secret/);
     expect(loadConfig({ ...published, NODE_ENV: 'test' }).exports).toMatchObject({
       linkTtlSeconds: 300,
-      maxRows: 50_000,
+      maxRows: 1_000_000,
+      sweepIntervalMs: 60_000,
     });
+    expect(loadConfig({ ...env, REPORTING_EXPORT_DIR: 'var/exports' }).exports.directory).toMatch(
+      /^\/.*\/var\/exports$/,
+    );
   });
 
   it('retries refused events as the inbox does by default, or as told', () => {

@@ -1,6 +1,7 @@
 import { DEFAULT_RETRY_POLICY, kafkaBrokersFromEnv } from '@tenantry/events';
 import type { RetryPolicy } from '@tenantry/events';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ContextTokenKey } from '@tenantry/tenancy';
@@ -43,10 +44,17 @@ const schema = z.object({
     .min(32, 'REPORTING_EXPORT_SIGNING_SECRET needs at least 32 characters'),
   /** How long a download link works. */
   REPORTING_EXPORT_LINK_TTL_SECONDS: positiveInt(300),
-  /** How long a finished export is kept. */
+  /** How long a finished export's file is kept; then it is deleted and the export `expired`. */
   REPORTING_EXPORT_RETENTION_SECONDS: positiveInt(7 * 24 * 3600),
-  /** An export with more rows fails instead of filling the database. */
-  REPORTING_EXPORT_MAX_ROWS: positiveInt(50_000),
+  /** An export with more rows fails instead of filling the disk. */
+  REPORTING_EXPORT_MAX_ROWS: positiveInt(1_000_000),
+  /**
+   * Where export files are written (`<dir>/<tenant>/<export>.<format>`); every replica must see
+   * the same directory (a shared volume), or see docs/adr/0015 for object storage.
+   */
+  REPORTING_EXPORT_DIR: z.string().min(1).default(join(tmpdir(), 'tenantry-reporting-exports')),
+  /** How often one replica looks for expired export files to delete. */
+  REPORTING_EXPORT_SWEEP_INTERVAL_MS: positiveInt(60_000),
 });
 
 export interface ReportingConfig {
@@ -70,6 +78,10 @@ export interface ExportSettings {
   readonly linkTtlSeconds: number;
   readonly retentionSeconds: number;
   readonly maxRows: number;
+  /** The export files' directory (absolute). */
+  readonly directory: string;
+  /** Interval of the expired-file sweeper (one replica at a time). */
+  readonly sweepIntervalMs: number;
 }
 
 /** The service's environment, parsed and validated once at start. */
@@ -106,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ReportingConfi
       linkTtlSeconds: e.REPORTING_EXPORT_LINK_TTL_SECONDS,
       retentionSeconds: e.REPORTING_EXPORT_RETENTION_SECONDS,
       maxRows: e.REPORTING_EXPORT_MAX_ROWS,
+      directory: resolve(e.REPORTING_EXPORT_DIR),
+      sweepIntervalMs: e.REPORTING_EXPORT_SWEEP_INTERVAL_MS,
     },
   };
 }

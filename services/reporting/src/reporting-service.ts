@@ -13,7 +13,12 @@ import type { ReportingConsumers } from './messaging/reporting-consumers';
 import { createReportingConsumers } from './messaging/reporting-consumers';
 import { ActivityRepository } from './persistence/activity-repository';
 import { BillingRepository } from './persistence/billing-repository';
+import { ErasedUserRepository } from './persistence/erased-user-repository';
+import { LocalExportFileStore } from './persistence/export-file-store';
+import type { ExportFileStore } from './persistence/export-file-store';
 import { ExportRepository } from './persistence/export-repository';
+import { ExportExpirySweeper } from './jobs/export-expiry-sweeper';
+import { UserErasureTask } from './jobs/user-erasure-task';
 import { FreshnessRepository } from './persistence/freshness-repository';
 import { MemberRepository } from './persistence/member-repository';
 import { PlatformRepository } from './persistence/platform-repository';
@@ -29,14 +34,22 @@ export interface ReportingServiceOptions {
   readonly retry?: RetryPolicy;
   /** Every message's outcome, by consumer purpose (`identity`, `usage`...), for tests. */
   readonly onOutcome?: (consumer: string, outcome: InboxOutcome, tenantId?: string) => void;
-  /** Where "now" comes from for exports (tests move it to expire links). */
+  /** Where "now" comes from for exports and their expiry (tests move it to expire links). */
   readonly now?: () => Date;
+  /** Where export files go (default: the local directory of the config). */
+  readonly exportFiles?: ExportFileStore;
+  /** False: no timer sweeps expired exports (tests call `exportSweeper.tick()`). */
+  readonly sweepExports?: boolean;
+  /** How often erased users are cleared from the tenants (tests use a short one). */
+  readonly userErasureIntervalMs?: number;
 }
 
 export interface ReportingParts {
   readonly deps: ReadModelDeps;
   readonly api: ReportingApi;
   readonly readModelConsumers: ReportingConsumers;
+  readonly exportSweeper: ExportExpirySweeper;
+  readonly userErasure: UserErasureTask;
 }
 
 export type ReportingServiceHandle = ServiceHandle<PlatformMetrics, ReportingParts>;
@@ -74,8 +87,26 @@ export function startReportingService(
         billing: new BillingRepository(),
         activity: new ActivityRepository(),
         platform: new PlatformRepository(),
+        erasedUsers: new ErasedUserRepository(),
       };
       const exports = new ExportRepository();
+      const files = options.exportFiles ?? new LocalExportFileStore(config.exports.directory);
+      const exportSweeper = new ExportExpirySweeper({
+        dataSource,
+        exports,
+        files,
+        logger,
+        intervalMs: config.exports.sweepIntervalMs,
+        now,
+      });
+      const userErasure = new UserErasureTask({
+        dataSource,
+        erasedUsers: deps.erasedUsers,
+        members: deps.members,
+        logger,
+        intervalMs: options.userErasureIntervalMs ?? 5000,
+        now,
+      });
       const readModelConsumers = createReportingConsumers({
         consumers,
         deps,
@@ -83,10 +114,10 @@ export function startReportingService(
         groupPrefix: config.consumerGroupPrefix,
         ...(retry ? { retry } : {}),
         ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
-        exportJobs: { dataSource, deps, exports, outbox, settings: config.exports, now },
+        exportJobs: { dataSource, deps, exports, files, outbox, settings: config.exports, now },
       });
       const api = reportingApi(
-        { dataSource, deps, exports, outbox, settings: config.exports, now },
+        { dataSource, deps, exports, files, outbox, settings: config.exports, now },
         { idempotencyStore: new PostgresIdempotencyStore(dataSource), logger },
       );
       return {
@@ -97,7 +128,22 @@ export function startReportingService(
             api.metaRoutes.mount(app);
           },
         },
-        exposes: { deps, api, readModelConsumers },
+        tasks: [
+          {
+            name: 'export expiry sweeper',
+            start: () => {
+              if (options.sweepExports !== false) exportSweeper.start();
+            },
+            // Also gives up the lock a test's own tick() took.
+            stop: () => exportSweeper.stop(),
+          },
+          {
+            name: 'user erasure',
+            start: () => userErasure.start(),
+            stop: () => userErasure.stop(),
+          },
+        ],
+        exposes: { deps, api, readModelConsumers, exportSweeper, userErasure },
       };
     },
   });

@@ -93,12 +93,12 @@ describe('report exports as jobs', () => {
     // A tampered link: refused.
     const tampered = url.replace(/expires=(\d+)/, (_m, n: string) => `expires=${Number(n) + 60}`);
     expect((await send('get', tampered, tenantId)).status).toBe(403);
-    // Once it expires: refused, with its own problem type.
+    // Once it expires: gone, with its own problem type.
     const realNow = bed.now;
     bed.now = () => new Date(Date.now() + 301_000);
     try {
       const expired = await send('get', url, tenantId);
-      expect(expired.status).toBe(403);
+      expect(expired.status).toBe(410);
       expect(expired.body.type).toMatch(/link-expired/);
     } finally {
       bed.now = realNow;

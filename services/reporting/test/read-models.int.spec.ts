@@ -377,13 +377,20 @@ describe('read models through the inbox', () => {
         subject: tenantId,
         data: { tenantId, deletedAt: '2026-03-20T00:00:00Z' },
       });
+      // An event that happened after the purge is refused ('tenant deleted', to the DLQ), not
+      // applied: only the deletion joins the inbox.
       const late = await bed.producer.publish(scenario.events.at(-1)!);
+      const { outcomes } = bed.instances[0]!;
       await waitFor(
-        'the late call handled',
-        async () => ((await inboxed(tenantId)) === scenario.events.length + 2 ? true : undefined),
+        'the late call dead-lettered',
+        () =>
+          outcomes.some((o) => o.tenantId === tenantId && o.outcome === 'dead_lettered')
+            ? true
+            : undefined,
         { timeoutMs: 120_000 },
       );
       expect(late.id).toBeDefined();
+      expect(await inboxed(tenantId)).toBe(scenario.events.length + 1);
       const usage = await bed.get(`/v1/reports/usage?${MARCH}`, tenantId);
       expect(usage.body).toMatchObject({ asOf: null, totals: { calls: 0 } });
       const members = await bed.get('/v1/reports/members?status=all', tenantId);

@@ -12,6 +12,11 @@ function field(value: CsvValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** One record with its line break (files are written a page of records at a time). */
+export function csvRecord(row: readonly CsvValue[]): string {
+  return `${row.map(field).join(',')}\r\n`;
+}
+
 export function toCsv(header: readonly string[], rows: readonly (readonly CsvValue[])[]): string {
-  return [header, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
+  return [header, ...rows].map(csvRecord).join('');
 }

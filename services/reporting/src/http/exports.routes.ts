@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { ReportExportRequestedJob, reportExportIdempotencyKey } from '@tenantry/contracts';
 import type { Outbox } from '@tenantry/events';
@@ -9,6 +10,7 @@ import { requireTenantContext } from '@tenantry/tenancy';
 import type { ExportSettings } from '../config';
 import { checkDownload, signDownload } from '../domain/download-link';
 import { reportRange } from '../domain/report-range';
+import type { ExportFileStore } from '../persistence/export-file-store';
 import type { ExportRepository, ReportExport } from '../persistence/export-repository';
 import type { RouteDeps } from './route-deps';
 import { inTenant } from './route-deps';
@@ -16,6 +18,7 @@ import { instant, iso, problemResponses } from './schemas';
 
 export interface ExportRouteDeps extends RouteDeps {
   readonly exports: ExportRepository;
+  readonly files: ExportFileStore;
   readonly outbox: Outbox;
   readonly settings: ExportSettings;
   readonly now: () => Date;
@@ -59,9 +62,12 @@ const exportSchema = z.object({
   report: z.string(),
   format: z.string(),
   parameters: z.record(z.string(), z.unknown()),
-  status: z.enum(['queued', 'running', 'done', 'failed']),
-  /** 0 until the file is written in one step, then 100. */
+  status: z.enum(['queued', 'running', 'done', 'failed', 'expired']),
+  /** Percent of the rows written: moves while running, 100 once finished. */
   progress: z.number(),
+  /** Rows written so far, of `rowsTotal` (null until the job counted them). */
+  rowsWritten: z.number(),
+  rowsTotal: z.number().nullable(),
   rows: z.number().nullable(),
   sizeBytes: z.number().nullable(),
   error: z.string().nullable(),
@@ -69,10 +75,28 @@ const exportSchema = z.object({
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   expiresAt: z.string().nullable(),
+  /** When the file was deleted (`expired`). */
+  expiredAt: z.string().nullable(),
   download: z.object({ url: z.string(), expiresAt: z.string() }).nullable(),
 });
 
 const exportParams = z.strictObject({ exportId: z.uuid() });
+
+function progressOf(e: ReportExport): number {
+  if (e.status === 'queued') return 0;
+  if (e.status !== 'running') return 100;
+  if (!e.rowsTotal) return 0;
+  // Never 100 before the file is done.
+  return Math.min(99, Math.floor((e.rowsWritten * 100) / e.rowsTotal));
+}
+
+const exportExpired = () =>
+  new HttpProblem({
+    status: 410,
+    title: 'Export expired',
+    slug: 'export-expired',
+    detail: 'Its file was deleted; request the export again.',
+  });
 
 function view(e: ReportExport, download: { url: string; expiresAt: Date } | null) {
   return {
@@ -81,7 +105,9 @@ function view(e: ReportExport, download: { url: string; expiresAt: Date } | null
     format: e.format,
     parameters: e.parameters,
     status: e.status,
-    progress: e.status === 'done' || e.status === 'failed' ? 100 : 0,
+    progress: progressOf(e),
+    rowsWritten: e.rowsWritten,
+    rowsTotal: e.rowsTotal,
     rows: e.rows,
     sizeBytes: e.sizeBytes,
     error: e.error,
@@ -89,6 +115,7 @@ function view(e: ReportExport, download: { url: string; expiresAt: Date } | null
     startedAt: iso(e.startedAt),
     finishedAt: iso(e.finishedAt),
     expiresAt: iso(e.expiresAt),
+    expiredAt: iso(e.expiredAt),
     download: download ? { url: download.url, expiresAt: download.expiresAt.toISOString() } : null,
   };
 }
@@ -202,8 +229,11 @@ export function addExportRoutes(routes: ApiRoutes, d: ExportRouteDeps): void {
       responses: {
         ...problemResponses,
         200: { description: 'text/csv or application/json, as an attachment' },
-        403: { description: 'The link is expired, or not for this tenant and export' },
-        404: { description: 'No such export, or it expired' },
+        403: { description: 'The link is not for this tenant and export' },
+        404: { description: 'No such export in this tenant, or it is not done' },
+        410: {
+          description: 'The link expired (`link-expired`), or the export did (`export-expired`)',
+        },
       },
     },
     async ({ params, query }, _req, res) => {
@@ -216,20 +246,36 @@ export function addExportRoutes(routes: ApiRoutes, d: ExportRouteDeps): void {
       if (check === 'invalid') throw forbidden('This link is not valid here.');
       if (check === 'expired') {
         throw new HttpProblem({
-          status: 403,
+          status: 410,
           title: 'Link expired',
           slug: 'link-expired',
           detail: 'Ask the export for a new link.',
         });
       }
-      const file = await inTenant(d, (tx) => d.exports.content(tx, params.exportId, d.now()));
-      if (!file) throw notFound('No such export, or it expired.');
-      res
-        .status(200)
-        .type(file.contentType)
-        .set('cache-control', 'private, no-store')
-        .attachment(`${file.report}-${params.exportId}.${file.format}`)
-        .send(file.content);
+      const e = await inTenant(d, (tx) => d.exports.download(tx, params.exportId));
+      if (!e || (e.status !== 'done' && e.status !== 'expired')) {
+        throw notFound('No such export, or it is not done.');
+      }
+      if (e.status === 'expired' || !e.expiresAt || e.expiresAt <= d.now()) throw exportExpired();
+      const name = `${e.report}-${params.exportId}.${e.format}`;
+      const reply = () =>
+        res
+          .status(200)
+          .type(e.contentType ?? 'application/octet-stream')
+          .set('cache-control', 'private, no-store')
+          .attachment(name);
+      // Exports from before the file store kept their bytes in the row.
+      if (e.legacyContent) {
+        reply().send(e.legacyContent);
+        return;
+      }
+      const file = await d.files.open(tenantId, params.exportId, e.format);
+      if (!file) throw exportExpired();
+      reply().set('content-length', String(file.sizeBytes));
+      await pipeline(file.stream, res).catch(() => {
+        // The client went away mid-file; nothing to answer.
+        file.stream.destroy();
+      });
     },
   );
 }

@@ -10,10 +10,12 @@ import {
   TenantResumedEvent,
   ReportingTenantPurgedEvent,
   TenantSuspendedEvent,
+  UserDeletedEvent,
 } from '@tenantry/contracts';
-import type { TenantDeleted } from '@tenantry/contracts';
+import type { TenantDeleted, UserDeleted } from '@tenantry/contracts';
 import type { EventHandler, InboxConsumer, Outbox } from '@tenantry/events';
 import { forgetPublishedEvents } from '@tenantry/events';
+import type { ExportFileStore } from '../persistence/export-file-store';
 import { TENANT_DERIVE_LOCK_SQL } from '../persistence/tenant-locks';
 import type { ReadModelDeps } from './read-model-deps';
 import type { ReadModelRegistration } from './read-model-handler';
@@ -25,8 +27,13 @@ import { TenantMismatchError, eventTime, readModelHandler } from './read-model-h
  */
 export function identityEventHandlers(
   deps: ReadModelDeps,
-  outbox: Outbox,
+  parts: {
+    readonly outbox: Outbox;
+    /** The purge deletes the tenant's export files too. */
+    readonly exportFiles: ExportFileStore;
+  },
 ): ReadModelRegistration[] {
+  const { outbox, exportFiles } = parts;
   return [
     readModelHandler(deps, TenantCreatedEvent, {
       platform: true,
@@ -130,16 +137,39 @@ export function identityEventHandlers(
     }),
     {
       register: (consumer: InboxConsumer) =>
-        void consumer.on(TenantDeletedEvent, tenantDeletedHandler(deps, outbox)),
+        void consumer.on(TenantDeletedEvent, tenantDeletedHandler(deps, outbox, exportFiles)),
+    },
+    {
+      register: (consumer: InboxConsumer) =>
+        void consumer.on(UserDeletedEvent, userDeletedHandler(deps)),
     },
   ];
 }
 
 /**
- * Offboarding: every read-model row of the tenant goes; a tombstone keeps late events out. The
+ * Erasure (docs/adr/0013): identity erased the account. The handler only marks the user erased,
+ * in its inbox transaction (no second connection, no other tenant's lock while the consumer's
+ * transaction holds its own); from the commit on, membership facts store no email or name of
+ * the user, and the user erasure task clears what every tenant already holds.
+ */
+function userDeletedHandler(deps: ReadModelDeps): EventHandler<UserDeleted> {
+  return async (event, tx) => {
+    if (event.data.tenantId !== event.tenantid) {
+      throw new TenantMismatchError(event.type, event.data.tenantId, event.tenantid);
+    }
+    await deps.erasedUsers.mark(tx, event.data.userId, eventTime(event.data.deletedAt, event.time));
+  };
+}
+
+/**
+ * Offboarding: every read-model row and export file of the tenant goes; a tombstone keeps late events out. The
  * confirmation is published in the purge's transaction; a second TenantDeleted confirms again.
  */
-function tenantDeletedHandler(deps: ReadModelDeps, outbox: Outbox): EventHandler<TenantDeleted> {
+function tenantDeletedHandler(
+  deps: ReadModelDeps,
+  outbox: Outbox,
+  exportFiles: ExportFileStore,
+): EventHandler<TenantDeleted> {
   return async (event, tx) => {
     if (event.data.tenantId !== event.tenantid) {
       throw new TenantMismatchError(event.type, event.data.tenantId, event.tenantid);
@@ -147,6 +177,8 @@ function tenantDeletedHandler(deps: ReadModelDeps, outbox: Outbox): EventHandler
     // Same lock order as every other non-usage write: derive lock, then the tenant lock.
     await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
     await deps.tenants.purge(tx, eventTime(event.data.deletedAt, event.time));
+    // Before the commit: should it fail, the redelivered event deletes them again.
+    await exportFiles.removeTenant(tx.tenantId);
     await forgetPublishedEvents(tx);
     await outbox.publish(tx, ReportingTenantPurgedEvent, {
       subject: tx.tenantId,

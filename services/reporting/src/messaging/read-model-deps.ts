@@ -1,5 +1,6 @@
 import type { ActivityRepository } from '../persistence/activity-repository';
 import type { BillingRepository } from '../persistence/billing-repository';
+import type { ErasedUserRepository } from '../persistence/erased-user-repository';
 import type { FreshnessRepository } from '../persistence/freshness-repository';
 import type { MemberRepository } from '../persistence/member-repository';
 import type { PlatformRepository } from '../persistence/platform-repository';
@@ -15,4 +16,5 @@ export interface ReadModelDeps {
   readonly billing: BillingRepository;
   readonly activity: ActivityRepository;
   readonly platform: PlatformRepository;
+  readonly erasedUsers: ErasedUserRepository;
 }

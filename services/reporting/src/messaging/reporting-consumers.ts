@@ -71,7 +71,11 @@ export function createReportingConsumers(options: ReportingConsumersOptions): Re
       onOutcome: (outcome, metadata) => options.onOutcome?.(purpose, outcome, metadata?.tenantid),
     });
   const identity = durable('identity');
-  for (const r of identityEventHandlers(deps, options.outbox)) r.register(identity);
+  for (const r of identityEventHandlers(deps, {
+    outbox: options.outbox,
+    exportFiles: options.exportJobs.files,
+  }))
+    r.register(identity);
   const authorization = durable('authorization');
   for (const r of authorizationEventHandlers(deps)) r.register(authorization);
   const billing = durable('billing');

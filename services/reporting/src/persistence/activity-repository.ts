@@ -31,6 +31,11 @@ export class ActivityRepository {
     );
   }
 
+  async count(tx: TenantTransaction): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(tx, `SELECT count(*)::int AS n FROM activity`);
+    return row?.n ?? 0;
+  }
+
   /** Newest first, after the (time, event id) the previous page ended at. */
   async page(
     tx: TenantTransaction,

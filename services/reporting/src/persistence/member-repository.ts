@@ -55,6 +55,18 @@ export interface MembershipChange {
 export class MemberRepository {
   async recordMembership(tx: TenantTransaction, fact: MembershipFact): Promise<void> {
     await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
+    // After the lock, in its own statement: an erasure either saw this fact or is seen here.
+    const erased = await queryRows<{ one: number }>(
+      tx,
+      `SELECT 1 AS one FROM erased_users WHERE user_id = $1`,
+      [fact.userId],
+    );
+    const personal = erased.length > 0 ? { email: null, displayName: null } : fact;
+    // Where an erasure of this user will look (a tenant-bound write, read across tenants).
+    await tx.manager.query(
+      `INSERT INTO user_tenants (user_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [fact.userId, tx.tenantId],
+    );
     await tx.manager.query(
       `INSERT INTO membership_events (tenant_id, event_id, user_id, kind, role, email, display_name,
                                       occurred_at, actor_type, actor_id)
@@ -65,8 +77,8 @@ export class MemberRepository {
         fact.userId,
         fact.kind,
         fact.role,
-        fact.email,
-        fact.displayName,
+        personal.email,
+        personal.displayName,
         fact.at,
         fact.actorType,
         fact.actorId,
@@ -94,6 +106,24 @@ export class MemberRepository {
          changed_at = EXCLUDED.changed_at`,
       [tx.tenantId, fact.userId],
     );
+  }
+
+  /**
+   * Erases one user's personal data (email, display name) from the tenant's membership facts and
+   * members; ids, roles, times and counts stay. Returns how many rows changed (0 the second time).
+   */
+  async erasePersonalData(tx: TenantTransaction, userId: string): Promise<number> {
+    await tx.manager.query(TENANT_DERIVE_LOCK_SQL, [tx.tenantId]);
+    let changed = 0;
+    for (const table of ['membership_events', 'members']) {
+      const [, count] = (await tx.manager.query(
+        `UPDATE ${table} SET email = NULL, display_name = NULL
+          WHERE user_id = $1 AND (email IS NOT NULL OR display_name IS NOT NULL)`,
+        [userId],
+      )) as [unknown, number];
+      changed += count;
+    }
+    return changed;
   }
 
   async recordRole(tx: TenantTransaction, fact: RoleFact): Promise<void> {

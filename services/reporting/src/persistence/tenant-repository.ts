@@ -87,7 +87,13 @@ export class TenantRepository {
    */
   async purge(tx: TenantTransaction, deletedAt: Date): Promise<void> {
     await tx.manager.query(`SELECT pg_advisory_xact_lock(${TENANT_LOCK_SQL})`, [tx.tenantId]);
-    for (const table of [...REPORTING_TENANT_TABLES, ...PLATFORM_TABLES, 'report_exports']) {
+    for (const table of [
+      ...REPORTING_TENANT_TABLES,
+      ...PLATFORM_TABLES,
+      'report_exports',
+      'export_expiries',
+      'user_tenants',
+    ]) {
       if (table !== 'tenant_tombstones') await tx.manager.query(`DELETE FROM ${table}`);
     }
     await tx.manager.query(

@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { withTenant } from '@tenantry/db';
@@ -34,6 +37,10 @@ export class ReportingTestBed {
   readonly instances: ReportingInstance[] = [];
   private readonly databases: TestDatabase[] = [];
   readonly exportSecret = randomBytes(32).toString('hex');
+  /** Every instance's export files (one directory, as replicas share one). */
+  readonly exportDir = join(tmpdir(), `reporting-test-exports-${randomBytes(6).toString('hex')}`);
+  /** REPORTING_EXPORT_MAX_ROWS of the instances started from now on. */
+  maxExportRows = 1000;
   /** The exports' clock (tests move it to expire links). */
   now = (): Date => new Date();
 
@@ -65,7 +72,9 @@ export class ReportingTestBed {
         signingSecret: this.exportSecret,
         linkTtlSeconds: 300,
         retentionSeconds: 3600,
-        maxRows: 1000,
+        maxRows: this.maxExportRows,
+        directory: this.exportDir,
+        sweepIntervalMs: 60_000,
       },
       ...overrides,
     };
@@ -90,6 +99,9 @@ export class ReportingTestBed {
       retry: { attempts: 2, initialDelayMs: 20, maxDelayMs: 50 },
       onOutcome: (consumer, outcome, tenantId) => outcomes.push({ consumer, outcome, tenantId }),
       now: () => this.now(),
+      // Tests sweep expired exports themselves (`service.exportSweeper.tick()`).
+      sweepExports: false,
+      userErasureIntervalMs: 200,
     });
     const instance = { service, db, outcomes };
     this.instances.push(instance);
@@ -100,6 +112,7 @@ export class ReportingTestBed {
     // stop() is harmless on an instance a test already stopped.
     for (const instance of this.instances) await instance.service.stop();
     for (const db of this.databases) await db.drop();
+    await rm(this.exportDir, { recursive: true, force: true });
     await this.producer.tearDown();
   }
 

@@ -1,7 +1,7 @@
 import type { ExportFormat, ExportableReport } from '@tenantry/contracts';
 import type { TenantTransaction } from '@tenantry/db';
 import type { CsvValue } from '../../domain/csv';
-import { toCsv } from '../../domain/csv';
+import { csvRecord } from '../../domain/csv';
 import type { Granularity } from '../../domain/report-range';
 import { reportRange } from '../../domain/report-range';
 import { usageReport } from '../../domain/usage-report';
@@ -15,36 +15,43 @@ export class ExportRefusedError extends Error {
   }
 }
 
-export interface ExportFile {
-  readonly content: Buffer;
+/** Where the rows go, and who hears how far the job got. */
+export interface ExportSink {
+  write(chunk: string): Promise<void>;
+  /** Called every twentieth of the rows or so (whole pages), and once at the end. */
+  progress(written: number, total: number): Promise<void>;
+}
+
+export interface BuiltExport {
   readonly contentType: string;
   readonly rows: number;
 }
 
+/** A report as a table: its header, row count, and its rows a page at a time. */
 interface Table {
   readonly header: string[];
-  readonly rows: CsvValue[][];
+  readonly total: number;
   readonly asOf: Date | null;
+  readonly pages: () => AsyncGenerator<CsvValue[][]>;
 }
 
-const PAGE = 500;
+/** Rows per query (keyset pages) and per write. */
+export const EXPORT_PAGE = 1000;
 
-/** Whole pages of a keyset-paged source, refusing more than `maxRows`. */
-async function allPages<T>(
-  maxRows: number,
-  page: (after: T | undefined) => Promise<T[]>,
-): Promise<T[]> {
-  const all: T[] = [];
+/** Keyset pages of a source until a short one. */
+async function* keysetPages<T>(page: (after: T | undefined) => Promise<T[]>): AsyncGenerator<T[]> {
   let after: T | undefined;
   for (;;) {
     const rows = await page(after);
-    all.push(...rows);
-    if (all.length > maxRows) {
-      throw new ExportRefusedError(`More than ${maxRows} rows; narrow the export.`);
-    }
-    if (rows.length < PAGE) return all;
+    if (rows.length > 0) yield rows;
+    if (rows.length < EXPORT_PAGE) return;
     after = rows[rows.length - 1];
   }
+}
+
+async function* onePage(rows: CsvValue[][]): AsyncGenerator<CsvValue[][]> {
+  await Promise.resolve();
+  yield rows;
 }
 
 async function table(
@@ -52,7 +59,6 @@ async function table(
   deps: ReadModelDeps,
   report: ExportableReport,
   parameters: Record<string, unknown>,
-  maxRows: number,
 ): Promise<Table> {
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   switch (report) {
@@ -66,6 +72,7 @@ async function table(
       const rows = await deps.usage.rows(tx, check.range);
       const { buckets } = usageReport(check.range, rows);
       return {
+        total: buckets.length,
         asOf: (await deps.freshness.of(tx, 'usage')).asOf,
         header: [
           'start',
@@ -78,61 +85,76 @@ async function table(
           'max_ms',
           'mean_ms',
         ],
-        rows: buckets.map((b) => [
-          b.start,
-          b.calls,
-          b.serverErrors,
-          b.clientErrors,
-          b.latencyMs.p50,
-          b.latencyMs.p95,
-          b.latencyMs.p99,
-          b.latencyMs.max,
-          b.latencyMs.mean,
-        ]),
+        pages: () =>
+          onePage(
+            buckets.map((b) => [
+              b.start,
+              b.calls,
+              b.serverErrors,
+              b.clientErrors,
+              b.latencyMs.p50,
+              b.latencyMs.p95,
+              b.latencyMs.p99,
+              b.latencyMs.max,
+              b.latencyMs.mean,
+            ]),
+          ),
       };
     }
     case 'members': {
-      const members = await allPages(maxRows, (after: { userId: string } | undefined) =>
-        deps.members.page(tx, {
-          status: 'all',
-          limit: PAGE,
-          ...(after ? { afterUserId: after.userId } : {}),
-        }),
-      );
+      const totals = await deps.members.totals(tx);
       return {
+        total: totals.active + totals.removed,
         asOf: (await deps.freshness.of(tx, 'members')).asOf,
         header: ['user_id', 'email', 'display_name', 'roles', 'active', 'joined_at', 'removed_at'],
-        rows: members.map((m) => [
-          m.userId,
-          m.email,
-          m.displayName,
-          m.roles.join(' '),
-          m.active,
-          iso(m.joinedAt),
-          iso(m.removedAt),
-        ]),
+        pages: async function* () {
+          const pages = keysetPages((after: { userId: string } | undefined) =>
+            deps.members.page(tx, {
+              status: 'all',
+              limit: EXPORT_PAGE,
+              ...(after ? { afterUserId: after.userId } : {}),
+            }),
+          );
+          for await (const members of pages) {
+            yield members.map((m) => [
+              m.userId,
+              m.email,
+              m.displayName,
+              m.roles.join(' '),
+              m.active,
+              iso(m.joinedAt),
+              iso(m.removedAt),
+            ]);
+          }
+        },
       };
     }
     case 'activity': {
-      const entries = await allPages(maxRows, (after: { at: Date; eventId: string } | undefined) =>
-        deps.activity.page(tx, { limit: PAGE, ...(after ? { before: after } : {}) }),
-      );
       return {
+        total: await deps.activity.count(tx),
         asOf: (await deps.freshness.of(tx, 'activity')).asOf,
         header: ['at', 'action', 'actor_type', 'actor_id', 'subject', 'summary'],
-        rows: entries.map((a) => [
-          a.at.toISOString(),
-          a.action,
-          a.actorType,
-          a.actorId,
-          a.subject,
-          a.summary,
-        ]),
+        pages: async function* () {
+          const pages = keysetPages((after: { at: Date; eventId: string } | undefined) =>
+            deps.activity.page(tx, { limit: EXPORT_PAGE, ...(after ? { before: after } : {}) }),
+          );
+          for await (const entries of pages) {
+            yield entries.map((a) => [
+              a.at.toISOString(),
+              a.action,
+              a.actorType,
+              a.actorId,
+              a.subject,
+              a.summary,
+            ]);
+          }
+        },
       };
     }
     case 'billing': {
       const revenue = await deps.billing.revenue(tx);
       return {
+        total: revenue.length,
         asOf: (await deps.freshness.of(tx, 'billing')).asOf,
         header: [
           'period',
@@ -142,20 +164,27 @@ async function table(
           'net_minor',
           'collected_minor',
         ],
-        rows: revenue.map((r) => [
-          r.period,
-          r.currency,
-          r.invoicedMinor.toString(),
-          r.creditedMinor.toString(),
-          (r.invoicedMinor - r.creditedMinor).toString(),
-          r.collectedMinor.toString(),
-        ]),
+        pages: () =>
+          onePage(
+            revenue.map((r) => [
+              r.period,
+              r.currency,
+              r.invoicedMinor.toString(),
+              r.creditedMinor.toString(),
+              (r.invoicedMinor - r.creditedMinor).toString(),
+              r.collectedMinor.toString(),
+            ]),
+          ),
       };
     }
   }
 }
 
-/** The file of one export, from the same read models the report routes answer from. */
+/**
+ * Writes one export's file to `sink`, a page at a time, from the same read models the report
+ * routes answer from; more than `maxRows` rows is refused before anything is written (and while
+ * writing, should the report grow meanwhile).
+ */
 export async function buildExport(
   tx: TenantTransaction,
   deps: ReadModelDeps,
@@ -165,25 +194,44 @@ export async function buildExport(
     parameters: Record<string, unknown>;
     maxRows: number;
   },
-): Promise<ExportFile> {
-  const t = await table(tx, deps, request.report, request.parameters, request.maxRows);
-  if (t.rows.length > request.maxRows) {
-    throw new ExportRefusedError(`More than ${request.maxRows} rows; narrow the export.`);
+  sink: ExportSink,
+): Promise<BuiltExport> {
+  const t = await table(tx, deps, request.report, request.parameters);
+  const tooMany = () =>
+    new ExportRefusedError(`More than ${request.maxRows} rows; narrow the export.`);
+  if (t.total > request.maxRows) throw tooMany();
+  // About 20 progress reports for a large export, at most one per page: bounded, never per row.
+  const step = Math.max(EXPORT_PAGE, Math.ceil(t.total / 20));
+  const csv = request.format === 'csv';
+  await sink.write(
+    csv
+      ? csvRecord(t.header)
+      : `{"report":${JSON.stringify(request.report)},"asOf":${JSON.stringify(t.asOf?.toISOString() ?? null)},"rows":[`,
+  );
+  let written = 0;
+  let reported = 0;
+  for await (const rows of t.pages()) {
+    if (written + rows.length > request.maxRows) throw tooMany();
+    const chunk = csv
+      ? rows.map(csvRecord).join('')
+      : rows
+          .map(
+            (row, i) =>
+              (written + i > 0 ? ',' : '') +
+              JSON.stringify(Object.fromEntries(t.header.map((h, j) => [h, row[j]]))),
+          )
+          .join('');
+    await sink.write(chunk);
+    written += rows.length;
+    if (written - reported >= step) {
+      reported = written;
+      await sink.progress(written, Math.max(t.total, written));
+    }
   }
-  if (request.format === 'csv') {
-    return {
-      content: Buffer.from(toCsv(t.header, t.rows), 'utf8'),
-      contentType: 'text/csv; charset=utf-8',
-      rows: t.rows.length,
-    };
-  }
-  const rows = t.rows.map((row) => Object.fromEntries(t.header.map((h, i) => [h, row[i]])));
+  if (!csv) await sink.write(']}');
+  await sink.progress(written, written);
   return {
-    content: Buffer.from(
-      JSON.stringify({ report: request.report, asOf: t.asOf?.toISOString() ?? null, rows }),
-      'utf8',
-    ),
-    contentType: 'application/json',
-    rows: rows.length,
+    contentType: csv ? 'text/csv; charset=utf-8' : 'application/json',
+    rows: written,
   };
 }
