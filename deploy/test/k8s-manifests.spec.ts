@@ -348,6 +348,7 @@ describe.each(KUSTOMIZATIONS)('kustomization %s', (name) => {
 
   it('every referenced ConfigMap, Secret and ServiceAccount exists or is a declared external Secret', () => {
     const serviceAccounts = new Set(byKind(manifests, 'ServiceAccount').map(nameOf));
+    const claims = byKind(manifests, 'PersistentVolumeClaim').map(nameOf);
     for (const d of deployments) {
       const pod = obj(podSpec(d), 'pod');
       expect(serviceAccounts.has(str(pod.serviceAccountName) ?? '')).toBe(true);
@@ -359,6 +360,9 @@ describe.each(KUSTOMIZATIONS)('kustomization %s', (name) => {
       }
       for (const v of list(pod.volumes).map((x) => obj(x, 'volume'))) {
         if (isObj(v.secret)) expect(Object.keys(EXTERNAL_SECRETS)).toContain(v.secret.secretName);
+        if (isObj(v.persistentVolumeClaim)) {
+          expect(claims).toContain(str(v.persistentVolumeClaim.claimName));
+        }
         if (isObj(v.configMap)) expect(configMaps.has(str(v.configMap.name) ?? '')).toBe(true);
       }
     }

@@ -63,6 +63,7 @@ export const KNOWN_KINDS: ReadonlySet<string> = new Set([
   'v1/ConfigMap',
   'v1/Service',
   'v1/ServiceAccount',
+  'v1/PersistentVolumeClaim',
   'apps/v1/Deployment',
   'policy/v1/PodDisruptionBudget',
   'autoscaling/v2/HorizontalPodAutoscaler',
