@@ -33,35 +33,23 @@ import {
 } from '@tenantry/events';
 import type { TestDatabase } from '@tenantry/testing';
 import { createTestDatabase } from '@tenantry/testing';
-// The benchmark runs reporting's own handler, repositories and report; nothing else imports them.
-// eslint-disable-next-line @nx/enforce-module-boundaries
+/* eslint-disable @nx/enforce-module-boundaries -- the benchmark runs reporting's own handler,
+   repositories and report (imported from the service, nothing else does): what it measures. */
 import { LATENCY_BUCKET_COUNT } from '../services/reporting/src/domain/latency-histogram';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { reportRange } from '../services/reporting/src/domain/report-range';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { usageReport } from '../services/reporting/src/domain/usage-report';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import type { ReadModelDeps } from '../services/reporting/src/messaging/read-model-deps';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { usageEventsHandler } from '../services/reporting/src/messaging/usage-events.handler';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { ActivityRepository } from '../services/reporting/src/persistence/activity-repository';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { BillingRepository } from '../services/reporting/src/persistence/billing-repository';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { ErasedUserRepository } from '../services/reporting/src/persistence/erased-user-repository';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { FreshnessRepository } from '../services/reporting/src/persistence/freshness-repository';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { MemberRepository } from '../services/reporting/src/persistence/member-repository';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { REPORTING_MIGRATIONS } from '../services/reporting/src/persistence/migrations/reporting-migrations';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { PlatformRepository } from '../services/reporting/src/persistence/platform-repository';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { TenantRepository } from '../services/reporting/src/persistence/tenant-repository';
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { UsageRepository } from '../services/reporting/src/persistence/usage-repository';
+/* eslint-enable @nx/enforce-module-boundaries */
 import {
   Cleanup,
   benchDomain,

@@ -33,6 +33,8 @@ import { inboxOptionsFromEnv, inboxTable, runInboxConsumerBench } from './inbox-
 import type { InboxBenchResult } from './inbox-consumer.bench';
 import { outboxOptionsFromEnv, outboxTable, runOutboxRelayBench } from './outbox-relay.bench';
 import type { OutboxBenchResult } from './outbox-relay.bench';
+import { reportingOptionsFromEnv, reportingTable, runReportingBench } from './reporting.bench';
+import type { ReportingBenchResult } from './reporting.bench';
 import { benchFull, fmtRate, fmtRatio, table, withTimeout } from './support/bench-kit';
 import type { BenchStack } from './support/stack';
 import { REPO_ROOT, acquireStack } from './support/stack';
@@ -137,6 +139,26 @@ const billing: Bench<ReturnType<typeof billingOptionsFromEnv>, BillingBenchResul
   ],
 };
 
+const reporting: Bench<ReturnType<typeof reportingOptionsFromEnv>, ReportingBenchResult> = {
+  name: 'reporting',
+  options: reportingOptionsFromEnv,
+  run: runReportingBench,
+  table: reportingTable,
+  summary: (r) => [
+    // The issue asks for the figure, with no aim.
+    {
+      name: 'reporting usage read model / raw consumer',
+      measured: perSecond(r.readModelEventsPerSecond, r.baselineEventsPerSecond),
+      ...shown(r.ratio),
+    },
+    {
+      name: `reporting 90-day usage report over ${fmtRate(r.reportEvents)} events: p99 ms`,
+      measured: `p50 ${r.reportP50Ms.toFixed(1)} / p99 ${r.reportP99Ms.toFixed(1)} ms`,
+      ...shown(r.reportP99Ms),
+    },
+  ],
+};
+
 const authz: Bench<ReturnType<typeof authzOptionsFromEnv>, AuthzBenchResult> = {
   name: 'authz',
   options: authzOptionsFromEnv,
@@ -225,7 +247,16 @@ const e2e: Bench<ReturnType<typeof endToEndOptionsFromEnv>, EndToEndResult> = {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a list of differently typed benches
-const BENCHES: Bench<any, any>[] = [outbox, inbox, billing, authz, gateway, tracing, e2e];
+const BENCHES: Bench<any, any>[] = [
+  outbox,
+  inbox,
+  billing,
+  reporting,
+  authz,
+  gateway,
+  tracing,
+  e2e,
+];
 
 function selected(): Bench<unknown, unknown>[] {
   const names = BENCHES.map((b) => b.name);
