@@ -5,3 +5,4 @@ export * from './append-only-table';
 export * from './personal-data-erasure';
 export * from './service-data-source';
 export * from './single-replica-lock';
+export * from './single-replica-task';

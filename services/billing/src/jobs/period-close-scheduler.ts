@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'winston';
-import { SingleReplicaLock, withTenant } from '@tenantry/db';
+import { SingleReplicaTask, withTenant } from '@tenantry/db';
 import type { Actor } from '@tenantry/tenancy';
 import { runWithTenantContext } from '@tenantry/tenancy';
 import type { BillingDeps } from '../application/billing-deps';
@@ -21,13 +21,11 @@ export interface SchedulerTick {
 
 /**
  * Finds ended periods and invoices that fell due, and acts on them per tenant: a period-close
- * job on `billing.jobs`, or the past_due move. One replica at a time (`SingleReplicaLock`: a
+ * job on `billing.jobs`, or the past_due move. One replica at a time (`SingleReplicaTask` over `SingleReplicaLock`: a
  * session-level advisory lock; the others find it taken and wait for their next tick).
  */
 export class PeriodCloseScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<SchedulerTick> | undefined;
-  private readonly lock: SingleReplicaLock;
+  private readonly task: SingleReplicaTask<SchedulerTick>;
 
   constructor(
     private readonly options: {
@@ -37,35 +35,30 @@ export class PeriodCloseScheduler {
       readonly intervalMs: number;
     },
   ) {
-    this.lock = new SingleReplicaLock(options.dataSource, LOCK);
+    this.task = new SingleReplicaTask({
+      dataSource: options.dataSource,
+      lockName: LOCK,
+      intervalMs: options.intervalMs,
+      pass: () => this.pass(),
+      notLeader: { leader: false, enqueued: 0, overdue: 0 },
+      onError: (error) => options.logger.warn('billing scheduler tick failed', { err: error }),
+    });
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.tick().catch((error: unknown) =>
-        this.options.logger.warn('billing scheduler tick failed', { err: error }),
-      );
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-    await this.lock.release();
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass (tests call it after moving the clock); overlapping calls share one pass. */
   tick(): Promise<SchedulerTick> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.task.tick();
   }
 
   private async pass(): Promise<SchedulerTick> {
-    if (!(await this.lock.acquire())) return { leader: false, enqueued: 0, overdue: 0 };
     const { dataSource, deps, logger } = this.options;
     const now = deps.clock.now();
     let enqueued = 0;

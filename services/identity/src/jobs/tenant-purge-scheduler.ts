@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'winston';
-import { SingleReplicaLock, withTenant } from '@tenantry/db';
+import { SingleReplicaTask, withTenant } from '@tenantry/db';
 import type { Actor } from '@tenantry/tenancy';
 import { runWithTenantContext } from '@tenantry/tenancy';
 import type { IdentityDeps } from '../application/identity-deps';
@@ -19,12 +19,10 @@ export interface PurgeTick {
 /**
  * Starts the purge of every tenant whose deletion grace period ended, each in its own tenant
  * transaction (one failing tenant does not hold the others back; it is retried next tick). One
- * replica at a time (`SingleReplicaLock`).
+ * replica at a time (`SingleReplicaTask`).
  */
 export class TenantPurgeScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<PurgeTick> | undefined;
-  private readonly lock: SingleReplicaLock;
+  private readonly task: SingleReplicaTask<PurgeTick>;
 
   constructor(
     private readonly options: {
@@ -33,35 +31,30 @@ export class TenantPurgeScheduler {
       readonly intervalMs: number;
     },
   ) {
-    this.lock = new SingleReplicaLock(options.deps.dataSource, LOCK);
+    this.task = new SingleReplicaTask({
+      dataSource: options.deps.dataSource,
+      lockName: LOCK,
+      intervalMs: options.intervalMs,
+      pass: () => this.pass(),
+      notLeader: { leader: false, started: [] },
+      onError: (error) => options.logger.warn('tenant purge scheduler tick failed', { err: error }),
+    });
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.tick().catch((error: unknown) =>
-        this.options.logger.warn('tenant purge scheduler tick failed', { err: error }),
-      );
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-    await this.lock.release();
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass (tests call it after moving the clock); overlapping calls share one pass. */
   tick(): Promise<PurgeTick> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.task.tick();
   }
 
   private async pass(): Promise<PurgeTick> {
-    if (!(await this.lock.acquire())) return { leader: false, started: [] };
     const { deps, logger } = this.options;
     // The registry is global (no tenant yet); each purge then runs inside its tenant.
     const due = (await deps.dataSource.query(

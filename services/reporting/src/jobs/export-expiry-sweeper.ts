@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'winston';
-import { SingleReplicaLock, withTenant } from '@tenantry/db';
+import { SingleReplicaTask, withTenant } from '@tenantry/db';
 import type { ExportFileStore } from '../persistence/export-file-store';
 import type { ExportRepository } from '../persistence/export-repository';
 
@@ -14,14 +14,12 @@ export interface SweepResult {
 
 /**
  * Deletes the files of exports past their expiry and marks them `expired`. One replica at a time
- * (`SingleReplicaLock`), since the files are shared; each export in its tenant's transaction,
+ * (`SingleReplicaTask`), since the files are shared; each export in its tenant's transaction,
  * with its row locked: the file goes first, then the row says so and leaves the schedule, so a
  * failure part-way leaves it due for the next pass, never a served link to a missing file.
  */
 export class ExportExpirySweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<SweepResult> | undefined;
-  private readonly lock: SingleReplicaLock;
+  private readonly task: SingleReplicaTask<SweepResult>;
 
   constructor(
     private readonly options: {
@@ -34,35 +32,30 @@ export class ExportExpirySweeper {
       readonly now: () => Date;
     },
   ) {
-    this.lock = new SingleReplicaLock(options.dataSource, LOCK);
+    this.task = new SingleReplicaTask({
+      dataSource: options.dataSource,
+      lockName: LOCK,
+      intervalMs: options.intervalMs,
+      pass: () => this.pass(),
+      notLeader: { leader: false, expired: 0 },
+      onError: (error) => options.logger.warn('export expiry sweep failed', { err: error }),
+    });
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.tick().catch((error: unknown) =>
-        this.options.logger.warn('export expiry sweep failed', { err: error }),
-      );
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-    await this.lock.release();
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass (tests call it after moving the clock); overlapping calls share one pass. */
   tick(): Promise<SweepResult> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.task.tick();
   }
 
   private async pass(): Promise<SweepResult> {
-    if (!(await this.lock.acquire())) return { leader: false, expired: 0 };
     const { dataSource, exports, files, logger } = this.options;
     const now = this.options.now();
     let expired = 0;
