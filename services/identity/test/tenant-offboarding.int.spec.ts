@@ -132,10 +132,19 @@ describe('identity: the tenant offboarding saga (grace period, purge, confirmati
       h.http.post(`/v1/platform/tenants/${tenant.tenantId}/cancel-deletion`),
     );
     expect(canceled.status).toBe(409);
-    expect((await show(tenant.tenantId)).offboarding).toMatchObject({
-      status: 'purging',
-      pending: ['authorization', 'billing', 'reporting'],
-    });
+    // Owed by the three; a real service of another suite on the shared broker may have confirmed
+    // already (each confirms every deletion it reads), so only the set owed is certain here.
+    const owed = (await show(tenant.tenantId)).offboarding as {
+      status: string;
+      pending: string[];
+      confirmed: { service: string }[];
+    };
+    expect(['purging', 'deleted']).toContain(owed.status);
+    expect([...owed.confirmed.map((c) => c.service), ...owed.pending].sort()).toEqual([
+      'authorization',
+      'billing',
+      'reporting',
+    ]);
   });
 
   it('marks the tenant deleted once every service confirmed; repeated confirmations change nothing', async () => {
@@ -147,16 +156,16 @@ describe('identity: the tenant offboarding saga (grace period, purge, confirmati
     await confirm('billing', tenant.tenantId);
     await confirm('authorization', tenant.tenantId);
     await confirm('billing', tenant.tenantId);
-    const partial = await waitFor('two confirmations', async () => {
+    const partial = await waitFor('billing and authorization confirmed', async () => {
       const body = await show(tenant.tenantId);
-      return body.offboarding.confirmed.length === 2 ? body : undefined;
+      const services = body.offboarding.confirmed.map((c: { service: string }) => c.service);
+      return services.includes('authorization') && services.includes('billing') ? body : undefined;
     });
-    expect(partial.status).toBe('purging');
-    expect(partial.offboarding.pending).toEqual(['reporting']);
-    expect(partial.offboarding.confirmed.map((c: { service: string }) => c.service)).toEqual([
-      'authorization',
-      'billing',
-    ]);
+    // Unless another suite's reporting on the shared broker confirmed too, it is the one owed.
+    if (partial.offboarding.pending.length > 0) {
+      expect(partial.status).toBe('purging');
+      expect(partial.offboarding.pending).toEqual(['reporting']);
+    }
 
     await confirm('reporting', tenant.tenantId);
     const done = await waitFor('the deletion to complete', async () => {
