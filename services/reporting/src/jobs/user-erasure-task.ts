@@ -1,21 +1,22 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'winston';
-import { withTenant } from '@tenantry/db';
+import { SingleReplicaTask, withTenant } from '@tenantry/db';
 import type { ErasedUserRepository } from '../persistence/erased-user-repository';
 import type { MemberRepository } from '../persistence/member-repository';
 
 const PAGE = 100;
+const LOCK = 'tenantry.reporting.user-erasure';
 
 /**
  * Clears erased users' personal data (email, display name) from every tenant that knows them
  * (`user_tenants`), each in that tenant's transaction after its derive lock, outside any
  * consumer's transaction: a fact racing the mark either saw it or is committed (or holding the
- * lock) before this erases. Idempotent, so two replicas running it at once only repeat work;
- * a user is `completed` once every tenant was cleared, and retried on the next pass otherwise.
+ * lock) before this erases. One replica at a time (`SingleReplicaTask`; the work is idempotent
+ * anyway); a user is `completed` once every tenant was cleared, and retried on the next pass
+ * otherwise.
  */
 export class UserErasureTask {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly task: SingleReplicaTask<number>;
 
   constructor(
     private readonly options: {
@@ -26,29 +27,28 @@ export class UserErasureTask {
       readonly intervalMs: number;
       readonly now: () => Date;
     },
-  ) {}
+  ) {
+    this.task = new SingleReplicaTask({
+      dataSource: options.dataSource,
+      lockName: LOCK,
+      intervalMs: options.intervalMs,
+      pass: () => this.pass(),
+      notLeader: 0,
+      onError: (error) => options.logger.warn('user erasure pass failed', { err: error }),
+    });
+  }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.tick().catch((error: unknown) =>
-        this.options.logger.warn('user erasure pass failed', { err: error }),
-      );
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
-  /** One pass: how many users it completed. Overlapping calls share one pass. */
+  /** One pass: how many users it completed (0 on a replica that does not lead). */
   tick(): Promise<number> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.task.tick();
   }
 
   private async pass(): Promise<number> {
