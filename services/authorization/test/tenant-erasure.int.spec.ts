@@ -72,6 +72,8 @@ describe('authorization: identity.tenant.deleted erases personal data from the a
     await bed.identity.apiKeyCreated(tenantId, randomUUID(), 'viewer');
     await bed.identity.tenantCreated(otherTenantId, otherMember);
     await bed.waitForRoles(tenantId, 'user', member, ['member']);
+    // The owner's assignment too: events of one tenant may be applied in any order across keys.
+    await bed.waitForRoles(tenantId, 'user', owner, ['owner']);
     // Authorization's own record: role names and permissions, no personal data.
     const created = await bed.call('post', '/v1/roles', tenantId, bed.asUser(owner), {
       name: 'auditor',
