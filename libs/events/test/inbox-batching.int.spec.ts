@@ -78,6 +78,7 @@ describe('inbox consumer on batches', () => {
   async function produce(
     catalogue: ReturnType<typeof orderCatalogue>,
     events: readonly Planned[],
+    partition?: number,
   ): Promise<void> {
     const messages = await Promise.all(
       events.map(async (event) => {
@@ -95,6 +96,7 @@ describe('inbox consumer on batches', () => {
           correlationid: randomUUID(),
         };
         return {
+          ...(partition === undefined ? {} : { partition }),
           key: `${event.tenant}:cart`,
           value: await codec.encode(catalogue.orderPlaced, data),
           headers: metadataToHeaders(metadata),
@@ -251,6 +253,41 @@ describe('inbox consumer on batches', () => {
       attempts: 2,
     });
     expect(entries[0]?.reason).toContain('refused');
+  });
+
+  it('tells a batch handler the topic and partition its events were fetched from', async () => {
+    const catalogue = orderCatalogue(`${prefix}${randomBytes(3).toString('hex')}`);
+    await provisionTopics(kafka, [{ name: catalogue.topic, partitions: 2 }]);
+    await codec.register([catalogue.orderPlaced]);
+    const tenant = `tenant-${randomUUID()}`;
+    const onZero = plan(tenant, 4, 'p0');
+    const onOne = plan(tenant, 3, 'p1');
+    await produce(catalogue, onZero, 0);
+    await produce(catalogue, onOne, 1);
+    const sources = new Map<string, { topic: string; partition: number }>();
+    const inbox = new InboxConsumer({
+      name: `${catalogue.topic}-inbox`,
+      kafka,
+      dataSource,
+      codec,
+    });
+    inbox.onBatch(catalogue.orderPlaced, async (events, tx, source) => {
+      for (const event of events) sources.set(event.data.orderId, { ...source });
+      await insertOrders(
+        tx,
+        events.map((event) => event.data.orderId),
+      );
+    });
+    await inbox.start();
+    started.push(inbox);
+    await waitFor('every event', () => sources.size === 7);
+
+    for (const event of onZero) {
+      expect(sources.get(event.orderId)).toEqual({ topic: catalogue.topic, partition: 0 });
+    }
+    for (const event of onOne) {
+      expect(sources.get(event.orderId)).toEqual({ topic: catalogue.topic, partition: 1 });
+    }
   });
 
   it("does not hold one tenant's events behind another tenant's burst for more than one group", async () => {

@@ -31,7 +31,18 @@ export type EventHandler<T> = (event: EventEnvelope<T>, tx: TenantTransaction) =
 export type EventBatchHandler<T> = (
   events: readonly EventEnvelope<T>[],
   tx: TenantTransaction,
+  source: EventBatchSource,
 ) => Promise<void>;
+
+/**
+ * Where a batch handler's events were fetched from. Concurrent transactions of one tenant come
+ * from different partitions, so a handler can use the partition to spread a tenant's writes over
+ * rows that those transactions do not share.
+ */
+export interface EventBatchSource {
+  readonly topic: string;
+  readonly partition: number;
+}
 
 /** What happened to one message (failed attempts that are retried are counted as `failed`). */
 export type InboxOutcome = Exclude<MetricsInboxOutcome, 'failed'>;
@@ -573,7 +584,7 @@ export class InboxConsumer {
     settle: (event: ReadyEvent) => void,
   ): Promise<Error | undefined> {
     try {
-      const outcomes = await this.processGroup(group);
+      const outcomes = await this.processGroup(group, { topic, partition });
       group.forEach((event, i) => {
         this.record(outcomes[i] ?? 'processed', event.metadata);
         settle(event);
@@ -643,7 +654,7 @@ export class InboxConsumer {
     for (;;) {
       attempts += 1;
       try {
-        const [outcome] = await this.processGroup([event]);
+        const [outcome] = await this.processGroup([event], { topic, partition });
         this.record(outcome ?? 'processed', metadata);
         return;
       } catch (error) {
@@ -683,7 +694,10 @@ export class InboxConsumer {
    * runs the handlers of the events that were not there yet, in order. Throws (rolling everything
    * back) if any handler throws.
    */
-  private async processGroup(group: readonly ReadyEvent[]): Promise<InboxOutcome[]> {
+  private async processGroup(
+    group: readonly ReadyEvent[],
+    source: EventBatchSource,
+  ): Promise<InboxOutcome[]> {
     const tenantId = (group[0] as ReadyEvent).metadata.tenantid;
     return withTenant(this.options.dataSource, tenantId, async (tx) => {
       const fresh = await claimInboxRows(tx, this.options.name, group);
@@ -693,7 +707,7 @@ export class InboxConsumer {
         if (run.length === 0) return;
         const events = run;
         run = [];
-        await this.runBatchHandler(events, tx);
+        await this.runBatchHandler(events, tx, source);
       };
       for (const event of group) {
         // The same event twice in one batch: only its first copy is new.
@@ -776,6 +790,7 @@ export class InboxConsumer {
   private async runBatchHandler(
     events: readonly ReadyEvent[],
     tx: TenantTransaction,
+    source: EventBatchSource,
   ): Promise<void> {
     const first = events[0] as ReadyEvent;
     const { registration, metadata } = first;
@@ -817,6 +832,7 @@ export class InboxConsumer {
           registration.handler(
             events.map((event) => event.envelope),
             tx,
+            source,
           ),
         ),
       );
