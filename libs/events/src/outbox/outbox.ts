@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TenantTransaction } from '@tenantry/db';
 import { requireTenantContext } from '@tenantry/tenancy';
+import type { Actor } from '@tenantry/tenancy';
 import type { EventMetadata } from '../envelope/event-envelope';
 import { metadataToHeaders } from '../envelope/event-envelope';
 import type { EventCodec } from '../schema/event-codec';
@@ -19,6 +20,19 @@ export interface NewEvent<T> {
    * writing an id the outbox already holds fails the transaction with a DuplicateEventError.
    */
   readonly id?: string;
+  /**
+   * The call this event records, when it is written after that call's own context has ended:
+   * the gateway's usage events are written in batches, each carrying the actor and request id
+   * of the call it counts. The tenant is still the transaction's; without it, the current
+   * context's actor and correlation are used.
+   */
+  readonly recordedFor?: RecordedCall;
+}
+
+/** Actor and request of a call that an event records after the call itself has finished. */
+export interface RecordedCall {
+  readonly actor: Actor;
+  readonly requestId: string;
 }
 
 /**
@@ -102,10 +116,18 @@ export class Outbox {
         time: new Date().toISOString(),
         subject: event.subject,
         tenantid: tx.tenantId,
-        actortype: context.actor.type,
-        actorid: context.actor.id,
-        correlationid: context.correlationId ?? context.requestId,
-        ...(context.causationId ? { causationid: context.causationId } : {}),
+        ...(event.recordedFor
+          ? {
+              actortype: event.recordedFor.actor.type,
+              actorid: event.recordedFor.actor.id,
+              correlationid: event.recordedFor.requestId,
+            }
+          : {
+              actortype: context.actor.type,
+              actorid: context.actor.id,
+              correlationid: context.correlationId ?? context.requestId,
+              ...(context.causationId ? { causationid: context.causationId } : {}),
+            }),
         ...trace,
       };
       const value = await this.codec.encode(definition, event.data);
