@@ -4,7 +4,6 @@ import { httpMetrics, identifyRequestTenant } from './http-metrics';
 import type { PublicRoute } from './require-signed-context';
 import express from 'express';
 import type { Express } from 'express';
-import helmet from 'helmet';
 import type { ContextTokenKey } from '@tenantry/tenancy';
 import { errorHandler } from './error-handler';
 import { healthRoutes } from './health-routes';
@@ -15,6 +14,7 @@ import { notFound } from './problem-details';
 import { originFormOnly } from './origin-form-only';
 import { requestId } from './request-id';
 import { requireSignedContext } from './require-signed-context';
+import { securityHeaders } from './security-headers';
 
 /** Served without a signed context: probes and the Prometheus scrape come from the cluster. */
 export const DEFAULT_PUBLIC_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics'];
@@ -67,7 +67,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Express {
   app.use(originFormOnly());
 
   app.use(requestId({ trustIncoming: options.trustIncomingRequestId ?? contextKeys !== false }));
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(
     healthRoutes({
       serviceName: options.serviceName,
