@@ -86,6 +86,10 @@ function tenantClassOf(principal: AuthenticatedActor | undefined, isPublic: bool
  */
 export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler {
   const { catalog, metrics } = options;
+  // Parsed once, not per request: the upstreams are configuration.
+  const upstreamHosts = new Map(
+    Object.entries(options.serviceUrls).map(([name, url]) => [name, new URL(url).host]),
+  );
 
   return async (req: Request, res: Response, next) => {
     // Before routing: such a path could mean one route here and another behind a normaliser.
@@ -101,7 +105,7 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
     const requestId = requestIdOf(req) as string;
     const service = resolved.entry.service;
     const operation = catalog.operationFor(req.method, req.path);
-    const isPublic = catalog.isPublic(req.method, req.path);
+    const isPublic = catalog.isPublicOperation(req.method, operation);
     // Bounded label: the declared pattern, else the table entry it fell under.
     const route =
       operation?.route ??
@@ -255,7 +259,7 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
       // otherwise): services limit per client, and behind an ingress the peer is the ingress.
       clientAddress: req.ip ?? req.socket.remoteAddress,
       protocol: req.protocol,
-      upstreamHost: new URL(baseUrl).host,
+      upstreamHost: upstreamHosts.get(service) as string,
       bodyLength: body?.length,
     });
     await options.proxy.forward(

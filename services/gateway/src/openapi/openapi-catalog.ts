@@ -59,19 +59,22 @@ function matcherOf(route: string): (path: string) => boolean {
  * are taken, so a service cannot publish (or open up) a path it does not own at the gateway.
  */
 export class OpenApiCatalog {
-  private operations: CatalogOperation[] = [];
-  private readonly contractPublic: CatalogOperation[];
+  /** Per method, literal routes before patterns (every request looks its operation up here). */
+  private operations = new Map<string, CatalogOperation[]>();
+  private readonly contractPublic: Map<string, CatalogOperation[]>;
   private readonly documents = new Map<string, OpenApiDocument>();
   private merged: Record<string, unknown>;
 
   constructor(private readonly routes: RouteTable) {
-    this.contractPublic = CONTRACT_PUBLIC_ROUTES.map(({ method, route }) => ({
-      service: resolveRoute(routes, route)?.entry.service ?? 'unknown',
-      method,
-      route,
-      permission: 'public',
-      matches: matcherOf(route),
-    }));
+    this.contractPublic = byMethod(
+      CONTRACT_PUBLIC_ROUTES.map(({ method, route }) => ({
+        service: resolveRoute(routes, route)?.entry.service ?? 'unknown',
+        method,
+        route,
+        permission: 'public',
+        matches: matcherOf(route),
+      })),
+    );
     this.merged = this.merge();
   }
 
@@ -79,7 +82,11 @@ export class OpenApiCatalog {
   update(service: string, document: unknown): void {
     if (!isDocument(document)) throw new Error(`${service} served something that is not OpenAPI`);
     this.documents.set(service, document);
-    this.operations = [...this.documents].flatMap(([name, doc]) => this.operationsOf(name, doc));
+    this.operations = byMethod(
+      sortedLiteralFirst(
+        [...this.documents].flatMap(([name, doc]) => this.operationsOf(name, doc)),
+      ),
+    );
     this.merged = this.merge();
   }
 
@@ -93,9 +100,14 @@ export class OpenApiCatalog {
     const lower = method.toLowerCase();
     const effective = lower === 'head' ? 'get' : lower;
     return (
-      this.operations.find((op) => op.method === effective && op.matches(path)) ??
-      this.contractPublic.find((op) => op.method === effective && op.matches(path))
+      this.operations.get(effective)?.find((op) => op.matches(path)) ??
+      this.contractPublic.get(effective)?.find((op) => op.matches(path))
     );
+  }
+
+  /** {@link isPublic} for an operation already looked up with {@link operationFor}. */
+  isPublicOperation(method: string, operation: CatalogOperation | undefined): boolean {
+    return method.toUpperCase() !== 'OPTIONS' && operation?.permission === 'public';
   }
 
   /**
@@ -104,8 +116,7 @@ export class OpenApiCatalog {
    * (401) unless it serves that path publicly itself.
    */
   isPublic(method: string, path: string): boolean {
-    if (method.toUpperCase() === 'OPTIONS') return false;
-    return this.operationFor(method, path)?.permission === 'public';
+    return this.isPublicOperation(method, this.operationFor(method, path));
   }
 
   document(): Record<string, unknown> {
@@ -130,8 +141,7 @@ export class OpenApiCatalog {
         });
       }
     }
-    // Literal paths before patterns, so `/v1/members/me` wins over `/v1/members/:id`.
-    return found.sort((a, b) => a.route.split(':').length - b.route.split(':').length);
+    return found;
   }
 
   private merge(): Record<string, unknown> {
@@ -176,6 +186,21 @@ export class OpenApiCatalog {
       ...(tags.size > 0 ? { tags: [...tags].sort().map((name) => ({ name })) } : {}),
     };
   }
+}
+
+/** Literal paths before patterns, so `/v1/members/me` wins over `/v1/members/:id`. */
+function sortedLiteralFirst(operations: CatalogOperation[]): CatalogOperation[] {
+  return operations.sort((a, b) => a.route.split(':').length - b.route.split(':').length);
+}
+
+function byMethod(operations: readonly CatalogOperation[]): Map<string, CatalogOperation[]> {
+  const map = new Map<string, CatalogOperation[]>();
+  for (const operation of operations) {
+    const list = map.get(operation.method) ?? [];
+    list.push(operation);
+    map.set(operation.method, list);
+  }
+  return map;
 }
 
 function isDocument(value: unknown): value is OpenApiDocument {

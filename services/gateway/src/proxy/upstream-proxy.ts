@@ -35,13 +35,25 @@ function isProblemDocument(contentType: string | undefined): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === PROBLEM_CONTENT_TYPE;
 }
 
+const parsedBases = new Map<string, URL>();
+
+/** The configured upstream URLs, parsed once each (a handful, from configuration). */
+function parsedBase(baseUrl: string): URL {
+  let base = parsedBases.get(baseUrl);
+  if (!base) {
+    base = new URL(baseUrl);
+    parsedBases.set(baseUrl, base);
+  }
+  return base;
+}
+
 /**
  * The URL to call: always the configured upstream's origin with the client's path. Resolving the
  * path against the base instead (`new URL(path, base)`) would let an absolute or `//host` path
  * replace the upstream, sending a freshly signed context to a host the client picked.
  */
 export function upstreamTarget(baseUrl: string, pathAndQuery: string): URL {
-  const base = new URL(baseUrl);
+  const base = parsedBase(baseUrl);
   if (!pathAndQuery.startsWith('/') || pathAndQuery.startsWith('//')) {
     throw new HttpProblem({
       status: 400,
