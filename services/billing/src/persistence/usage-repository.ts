@@ -24,9 +24,18 @@ export class UsageRepository {
    * new rows into the ledger (a row already there, from a copy or a replay, is skipped), then
    * their sum into each period's aggregate, so a flood of one tenant updates its aggregate row
    * once per batch rather than once per call. Returns how many rows were new.
+   *
+   * `shard` picks which of the period's aggregate rows takes the sum (ADR 0017): transactions of
+   * one tenant that run at once must name different shards, or the second waits for the first's
+   * commit on the row it locked. The usage consumer names the Kafka partition of the events.
    */
-  async recordMany(tx: TenantTransaction, usage: readonly UsageRecord[]): Promise<number> {
+  async recordMany(
+    tx: TenantTransaction,
+    usage: readonly UsageRecord[],
+    shard: number,
+  ): Promise<number> {
     if (usage.length === 0) return 0;
+    if (!Number.isInteger(shard) || shard < 0) throw new Error(`invalid aggregate shard ${shard}`);
     const rows = await queryRows<{ n: number }>(
       tx,
       `WITH inserted AS (
@@ -40,9 +49,9 @@ export class UsageRepository {
          SELECT period_start, meter, sum(quantity) AS quantity, count(*) AS n
          FROM inserted GROUP BY period_start, meter
        ), aggregated AS (
-         INSERT INTO usage_aggregates (tenant_id, period_start, meter, quantity)
-         SELECT $1, period_start, meter, quantity FROM summed
-         ON CONFLICT (tenant_id, period_start, meter)
+         INSERT INTO usage_aggregates (tenant_id, period_start, meter, shard, quantity)
+         SELECT $1, period_start, meter, $7, quantity FROM summed
+         ON CONFLICT (tenant_id, period_start, meter, shard)
            DO UPDATE SET quantity = usage_aggregates.quantity + EXCLUDED.quantity
          RETURNING 1
        )
@@ -55,16 +64,18 @@ export class UsageRepository {
         usage.map((u) => u.quantity.toString()),
         usage.map((u) => u.occurredAt),
         usage.map((u) => u.periodStart),
+        shard,
       ],
     );
     return rows[0]?.n ?? 0;
   }
 
-  /** The period's running total of a meter. */
+  /** The period's running total of a meter: the sum of its shards. */
   async total(tx: TenantTransaction, periodStart: Date, meter = API_CALLS_METER): Promise<bigint> {
     const rows = await queryRows<{ quantity: string }>(
       tx,
-      `SELECT quantity::text FROM usage_aggregates WHERE period_start = $1 AND meter = $2`,
+      `SELECT coalesce(sum(quantity), 0)::text AS quantity FROM usage_aggregates
+       WHERE period_start = $1 AND meter = $2`,
       [periodStart, meter],
     );
     return BigInt(rows[0]?.quantity ?? '0');

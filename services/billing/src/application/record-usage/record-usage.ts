@@ -26,11 +26,13 @@ export function isBillableCall(status: number): boolean {
  *
  * Consecutive API calls of one tenant (the inbox's batch), recorded together. One refused event
  * fails the batch; the inbox then replays it event by event, so only that one is dead-lettered.
+ * `shard`: the period aggregate row this batch adds to (the Kafka partition; see recordMany).
  */
 export async function recordUsageBatch(
   tx: TenantTransaction,
   deps: BillingDeps,
   events: readonly EventEnvelope<ApiCallCompleted>[],
+  shard: number,
 ): Promise<number> {
   for (const event of events) {
     if (event.data.tenantId !== event.tenantid) {
@@ -61,5 +63,5 @@ export async function recordUsageBatch(
         periodStart: periodContaining(occurredAt, subscription.timeZone).start,
       };
     });
-  return deps.usage.recordMany(tx, records);
+  return deps.usage.recordMany(tx, records, shard);
 }
