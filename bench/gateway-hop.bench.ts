@@ -26,7 +26,15 @@ import {
   table,
 } from './support/bench-kit';
 import type { LoadResult, LoadSettings } from './support/gateway-bed';
-import { ROUTE, benchTenant, load, openGatewayBed, paced, startChild } from './support/gateway-bed';
+import {
+  ROUTE,
+  benchTenant,
+  load,
+  openGatewayBed,
+  paced,
+  startChild,
+  withCpuPerRequest,
+} from './support/gateway-bed';
 import type { BenchStack } from './support/stack';
 import { acquireStack } from './support/stack';
 
@@ -59,8 +67,15 @@ export interface FairnessCase {
 
 export interface GatewayHopResult {
   readonly options: GatewayHopOptions & { full: boolean };
-  readonly saturated: { direct: LoadResult; proxy: LoadResult; gateway: LoadResult };
+  readonly saturated: {
+    direct: LoadResult;
+    proxy: LoadResult & { cpuMicrosPerRequest: number };
+    gateway: LoadResult & { cpuMicrosPerRequest: number };
+  };
   readonly gatewayPerProxy: number;
+  /** Proxy CPU µs per request ÷ gateway CPU µs per request (saturated runs): the same ratio as
+   * req/s if each had a core of its own, far less moved by a busy machine. */
+  readonly gatewayPerProxyCpu: number;
   readonly gatewayPerDirect: number;
   readonly halfRate: number;
   readonly half: { direct: LoadResult; proxy: LoadResult; gateway: LoadResult };
@@ -116,8 +131,8 @@ export async function runGatewayHopBench(
 
     const saturated = {
       direct: await load(urls.direct, {}, options),
-      proxy: await load(urls.proxy, {}, options),
-      gateway: await load(urls.gateway, authA, options),
+      proxy: await withCpuPerRequest(proxy, () => load(urls.proxy, {}, options)),
+      gateway: await withCpuPerRequest(gateway, () => load(urls.gateway, authA, options)),
     };
     const halfRate = Math.max(1, Math.floor(saturated.gateway.rps / 2));
     const half = {
@@ -155,6 +170,8 @@ export async function runGatewayHopBench(
       options: { ...options, full: benchFull() },
       saturated,
       gatewayPerProxy: saturated.gateway.rps / saturated.proxy.rps,
+      gatewayPerProxyCpu:
+        saturated.proxy.cpuMicrosPerRequest / saturated.gateway.cpuMicrosPerRequest,
       gatewayPerDirect: saturated.gateway.rps / saturated.direct.rps,
       halfRate,
       half,
@@ -201,6 +218,9 @@ export function gatewayHopTable(r: GatewayHopResult): string {
   return [
     table(['gateway hop', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non2xx/err'], rows),
     `gateway / proxy ${r.gatewayPerProxy.toFixed(2)}, gateway / direct ${r.gatewayPerDirect.toFixed(2)}; ` +
+      `CPU per request: gateway ${Math.round(r.saturated.gateway.cpuMicrosPerRequest)} µs, ` +
+      `proxy ${Math.round(r.saturated.proxy.cpuMicrosPerRequest)} µs ` +
+      `(proxy / gateway ${r.gatewayPerProxyCpu.toFixed(2)}); ` +
       `p99 added at ${r.halfRate}/s: gateway +${r.addedP99Ms} ms, proxy +${r.proxyAddedP99Ms} ms`,
   ].join('\n');
 }

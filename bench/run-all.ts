@@ -191,6 +191,11 @@ const gateway: Bench<ReturnType<typeof gatewayHopOptionsFromEnv>, GatewayHopResu
       ...atLeast(r.gatewayPerProxy, AIMS.gatewayPerProxy),
     },
     {
+      name: 'gateway / proxy, CPU per request (proxy µs ÷ gateway µs)',
+      measured: `${Math.round(r.saturated.proxy.cpuMicrosPerRequest)} / ${Math.round(r.saturated.gateway.cpuMicrosPerRequest)} µs`,
+      ...shown(r.gatewayPerProxyCpu),
+    },
+    {
       name: 'gateway / direct call (req/s)',
       measured: perSecond(r.saturated.gateway.rps, r.saturated.direct.rps),
       ...shown(r.gatewayPerDirect),

@@ -194,7 +194,24 @@ export async function paced(
 export interface ChildHandle {
   readonly url: string;
   readonly child: ChildProcess;
+  /** The child's CPU time so far (user + system), in µs. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
+}
+
+/**
+ * Runs `run` and returns it with the child's CPU time per completed request, in µs. Unlike req/s,
+ * this barely moves when other work shares the cores: it counts the child's own work, not how
+ * much of the machine it was given.
+ */
+export async function withCpuPerRequest(
+  child: ChildHandle,
+  run: () => Promise<LoadResult>,
+): Promise<LoadResult & { cpuMicrosPerRequest: number }> {
+  const before = await child.cpuMicros();
+  const result = await run();
+  const used = (await child.cpuMicros()) - before;
+  return { ...result, cpuMicrosPerRequest: result.total > 0 ? used / result.total : Number.NaN };
 }
 
 /** Starts `gateway-child.ts` in `mode` and waits for its port. */
@@ -227,6 +244,20 @@ export async function startChild(
   return {
     url: `http://${LOOPBACK}:${port}`,
     child,
+    cpuMicros: () =>
+      withTimeout(
+        new Promise<number>((resolve) => {
+          const onMessage = (message: { cpuMicros?: number }): void => {
+            if (message.cpuMicros === undefined) return;
+            child.off('message', onMessage);
+            resolve(message.cpuMicros);
+          };
+          child.on('message', onMessage);
+          child.send({ cpu: true });
+        }),
+        10_000,
+        `${mode} child cpu`,
+      ),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await withTimeout(exited, 25_000, `${mode} child stop`).catch(() => child.kill('SIGKILL'));

@@ -11,7 +11,8 @@
  *   BENCH_CHILD_MODE=proxy    the baseline: a minimal reverse proxy (node:http server, a keep-alive
  *                             http.Agent to BENCH_CHILD_UPSTREAM, no auth, no limits).
  *
- * It tells the parent its port over IPC ({ port }) and exits cleanly on SIGTERM or when the parent
+ * It tells the parent its port over IPC ({ port }), answers { cpu: true } with its CPU time so far
+ * ({ cpuMicros }), and exits cleanly on SIGTERM or when the parent
  * goes away, so `node --cpu-prof` writes its profile.
  */
 import { createLogger, startTelemetry } from '@tenantry/observability';
@@ -123,6 +124,13 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   process.once('disconnect', stop);
+  // CPU time used so far (user + system, µs): the parent divides a run's share by its requests.
+  process.on('message', (message: { cpu?: boolean }) => {
+    if (message.cpu) {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ cpuMicros: user + system });
+    }
+  });
   process.send?.({ port: started.port });
 }
 
