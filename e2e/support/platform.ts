@@ -73,9 +73,16 @@ export class E2ePlatform {
 
   async start(): Promise<this> {
     const env = testStackEnv();
-    this.identityDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_identity');
-    const gatewayDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_gateway');
-    const authorizationDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_authorization');
+    const [identityDb, gatewayDb, authorizationDb, billingDb, reportingDb] = await Promise.all([
+      createTestDatabase(env.databaseAdminUrl, 'e2e_identity'),
+      createTestDatabase(env.databaseAdminUrl, 'e2e_gateway'),
+      createTestDatabase(env.databaseAdminUrl, 'e2e_authorization'),
+      this.options.billing ? createTestDatabase(env.databaseAdminUrl, 'e2e_billing') : undefined,
+      this.options.reporting
+        ? createTestDatabase(env.databaseAdminUrl, 'e2e_reporting')
+        : undefined,
+    ]);
+    this.identityDb = identityDb;
     this.authorizationDb = authorizationDb;
     this.databases.push(this.identityDb, gatewayDb, authorizationDb);
     this.databasesByService.set('identity', this.identityDb);
@@ -139,8 +146,7 @@ export class E2ePlatform {
       },
       `http://127.0.0.1:${authorizationPort}`,
     );
-    if (this.options.billing) {
-      const billingDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_billing');
+    if (billingDb) {
       this.billingDb = billingDb;
       this.databases.push(billingDb);
       this.databasesByService.set('billing', billingDb);
@@ -165,8 +171,7 @@ export class E2ePlatform {
         `http://127.0.0.1:${billingPort}`,
       );
     }
-    if (this.options.reporting) {
-      const reportingDb = await createTestDatabase(env.databaseAdminUrl, 'e2e_reporting');
+    if (reportingDb) {
       this.reportingDb = reportingDb;
       this.databases.push(reportingDb);
       this.databasesByService.set('reporting', reportingDb);
@@ -272,12 +277,19 @@ export class E2ePlatform {
     );
   }
 
+  /**
+   * The gateway first (nothing reaches the services through it any more), then the services
+   * together: each one's graceful stop (HTTP drain, consumers leaving their groups, relay) is
+   * seconds, and none needs another for its own.
+   */
   async stop(): Promise<void> {
     await this.gateway?.stop();
-    await this.reporting?.stop();
-    await this.billing?.stop();
-    await this.authorization?.stop();
-    await this.identity?.stop();
-    for (const database of this.databases) await database.drop();
+    await Promise.all([
+      this.reporting?.stop(),
+      this.billing?.stop(),
+      this.authorization?.stop(),
+      this.identity?.stop(),
+    ]);
+    await Promise.all(this.databases.map((database) => database.drop()));
   }
 }
