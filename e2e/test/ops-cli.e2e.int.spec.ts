@@ -1,47 +1,23 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { Client } from 'pg';
 import { DLQ_HEADERS, createKafkaClient } from '@tenantry/events';
 import { testStackEnv, waitFor } from '@tenantry/testing';
 import { call } from '../support/api-client';
+import { OpsCli } from '../support/ops-cli';
 import { E2ePlatform } from '../support/platform';
 import { PrivateZipkin, freeLowPort } from '../support/private-zipkin';
 import { freePort } from '../support/service-process';
 
-const REPO_ROOT = path.resolve(__dirname, '../..');
 const PASSWORD = 'correct horse battery staple';
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The operators' CLI as an operator runs it: its bin, a child process, the environment. */
-function tenantry(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['tools/ops-cli/bin/tenantry.js', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
+// One platform for every test (the trace test's Zipkin receives its spans too): each platform
+// start and stop is several seconds of services compiling, migrating and leaving their groups.
 describe('tenantry, the operators CLI, against the real platform', () => {
-  // A grace period the test never waits out: the deletion is shown, then canceled.
-  const platform = new E2ePlatform({ deletionGracePeriod: 'PT1H' });
+  let zipkin: PrivateZipkin;
+  let platform: E2ePlatform;
+  let cli: OpsCli;
+  /** The CLI, bundled once (see OpsCli); `tenants show` below also runs through its real bin. */
+  const tenantry = (env: Record<string, string>, ...args: string[]) => cli.run(env, ...args);
   const stack = testStackEnv();
   const kafka = createKafkaClient({
     clientId: `ops-cli-e2e-${randomUUID()}`,
@@ -52,7 +28,14 @@ describe('tenantry, the operators CLI, against the real platform', () => {
   let tenantId: string;
 
   beforeAll(async () => {
-    await platform.start();
+    zipkin = new PrivateZipkin('opscli', await freeLowPort());
+    platform = new E2ePlatform({
+      // A grace period the test never waits out: the deletion is shown, then canceled.
+      deletionGracePeriod: 'PT1H',
+      serviceEnv: { TELEMETRY_EXPORTER: 'zipkin', ZIPKIN_URL: `${zipkin.url}/api/v2/spans` },
+    });
+    // Spans exported before Zipkin answers are lost; the trace test's come after both are up.
+    [cli] = await Promise.all([OpsCli.build(), zipkin.start(), platform.start()]);
     await platform.createOperator(operatorEmail, PASSWORD);
     env = {
       TENANTRY_API_URL: platform.gatewayUrl,
@@ -70,10 +53,12 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     });
     expect(signup.status).toBe(201);
     tenantId = String(signup.body.tenantId);
-  });
+  }, 240_000);
 
   afterAll(async () => {
-    await platform.stop();
+    cli?.dispose();
+    await platform?.stop();
+    await zipkin?.stop();
   });
 
   /** Identity's audit rows for the tenant, read as its owner inside the tenant (RLS is forced). */
@@ -98,21 +83,25 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     }
   }
 
-  /** The first `count` records of a topic, from its start. */
-  async function readAll(topic: string, count: number) {
+  /** The first `count` records of each topic, from its start (one consumer, one group join). */
+  async function readAll(counts: Record<string, number>) {
     const consumer = kafka.consumer({ groupId: `ops-cli-e2e-read-${randomUUID()}` });
-    const seen: { value: Buffer | null; headers?: Record<string, unknown> }[] = [];
+    const seen = new Map<string, { value: Buffer | null; headers?: Record<string, unknown> }[]>(
+      Object.keys(counts).map((topic) => [topic, []]),
+    );
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.subscribe({ topics: Object.keys(counts), fromBeginning: true });
       await consumer.run({
-        eachMessage: async ({ message }) => {
-          seen.push(message);
+        eachMessage: async ({ topic, message }) => {
+          seen.get(topic)?.push(message);
         },
       });
-      await waitFor(`${count} records in ${topic}`, () => seen.length >= count, {
-        timeoutMs: 30_000,
-      });
+      await waitFor(
+        `${JSON.stringify(counts)} records`,
+        () => Object.entries(counts).every(([topic, count]) => seen.get(topic)!.length >= count),
+        { timeoutMs: 30_000 },
+      );
     } finally {
       await consumer.disconnect();
     }
@@ -127,7 +116,7 @@ describe('tenantry, the operators CLI, against the real platform', () => {
   }
 
   it('shows, suspends and resumes a tenant through the gateway, audited with the operator', async () => {
-    const shown = await tenantry(env, '--json', 'tenants', 'show', tenantId);
+    const shown = await cli.runBin(env, '--json', 'tenants', 'show', tenantId);
     expect([shown.code, shown.stderr]).toEqual([0, '']);
     expect(JSON.parse(shown.stdout)).toMatchObject({
       tenantId,
@@ -254,7 +243,7 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     const noKafka = await tenantry(
       { ...env, KAFKA_BROKERS: `127.0.0.1:${closedPort}` },
       '--timeout',
-      '3',
+      '1',
       'consumer',
       'lag',
     );
@@ -378,13 +367,14 @@ describe('tenantry, the operators CLI, against the real platform', () => {
       },
     ]);
     // The replay mark and the replayed copy carry the audit id.
-    const marks = await readAll(`${topic}.dlq.replayed`, 1);
+    const read = await readAll({ [`${topic}.dlq.replayed`]: 1, [topic]: 1 });
+    const marks = read.get(`${topic}.dlq.replayed`)!;
     expect(JSON.parse(String(marks[0]?.value))).toMatchObject({
       entryId: `${eventId}@0:0`,
       auditId,
       replayedBy: `operator:${operator}`,
     });
-    const copies = await readAll(topic, 1);
+    const copies = read.get(topic)!;
     expect(String(copies[0]?.headers?.['x-dlq-replay-audit-id'])).toBe(auditId);
     const again = await tenantry(env, '--json', 'dlq', 'replay', topic, '--tenant', tenantId);
     expect(JSON.parse(again.stdout)).toMatchObject({ count: 0, skipped: [`${eventId}@0:0`] });
@@ -479,24 +469,6 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     expect(oneDown.stdout).toMatch(/^identity +\d+ +[\d.]+ +http/m);
     expect(oneDown.stdout).toMatch(/^billing +error: ECONNREFUSED/m);
   });
-});
-
-describe('tenantry trace, against a real Zipkin', () => {
-  let zipkin: PrivateZipkin;
-  let platform: E2ePlatform;
-
-  beforeAll(async () => {
-    zipkin = new PrivateZipkin('opscli', await freeLowPort());
-    await zipkin.start();
-    platform = await new E2ePlatform({
-      serviceEnv: { TELEMETRY_EXPORTER: 'zipkin', ZIPKIN_URL: `${zipkin.url}/api/v2/spans` },
-    }).start();
-  }, 240_000);
-
-  afterAll(async () => {
-    await platform?.stop();
-    await zipkin?.stop();
-  });
 
   it('finds a request’s trace by its request id', async () => {
     const signup = await call(platform.gatewayUrl, 'POST', '/v1/signup', {
@@ -509,12 +481,12 @@ describe('tenantry trace, against a real Zipkin', () => {
     });
     expect(signup.status).toBe(201);
     const requestId = String(signup.headers.get('x-request-id'));
-    const env = { ZIPKIN_URL: zipkin.url };
+    const traceEnv = { ZIPKIN_URL: zipkin.url };
     // Spans reach Zipkin in batches: wait until the gateway's and identity's are both there.
     const found = await waitFor(
       'the trace in Zipkin, with gateway and identity',
       async () => {
-        const run = await tenantry(env, '--json', 'trace', requestId);
+        const run = await tenantry(traceEnv, '--json', 'trace', requestId);
         if (run.code !== 0) return undefined;
         const result = JSON.parse(run.stdout) as {
           traces: { traceId: string; services: string[]; uiUrl: string; tree: string[] }[];
@@ -530,13 +502,13 @@ describe('tenantry trace, against a real Zipkin', () => {
     expect(trace?.tree[0]).toMatch(/^gateway: /);
     expect(trace?.tree.some((line) => /^ +identity: /.test(line))).toBe(true);
 
-    const text = await tenantry(env, 'trace', requestId);
+    const text = await tenantry(traceEnv, 'trace', requestId);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`trace:`);
     expect(text.stdout).toContain(`${zipkin.url}/zipkin/traces/${trace?.traceId}`);
     expect((await fetch(`${zipkin.url}/zipkin/traces/${trace?.traceId}`)).status).toBe(200);
 
-    const unknown = await tenantry(env, 'trace', randomUUID());
+    const unknown = await tenantry(traceEnv, 'trace', randomUUID());
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no trace in Zipkin has request.id=');
   });
