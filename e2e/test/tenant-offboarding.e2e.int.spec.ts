@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { MembershipAddedEvent, TenantBillingPurgedEvent } from '@tenantry/contracts';
@@ -11,11 +9,11 @@ import { runWithTenantContext } from '@tenantry/tenancy';
 import type { TestDatabase } from '@tenantry/testing';
 import { testStackEnv, waitFor } from '@tenantry/testing';
 import { call } from '../support/api-client';
+import { OpsCli } from '../support/ops-cli';
 import { E2ePlatform } from '../support/platform';
 import type { TenantSession } from '../support/tenant-users';
 import { PASSWORD, inviteUser, signUpOwner } from '../support/tenant-users';
 
-const REPO_ROOT = path.resolve(__dirname, '../..');
 /** Long enough to cancel in, short enough to wait out. */
 const GRACE_SECONDS = 8;
 /** Fresh consumer groups read the shared topics' whole history before they reach this run. */
@@ -75,20 +73,6 @@ async function inTenant<T>(
   }
 }
 
-function tenantry(env: Record<string, string>, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['tools/ops-cli/bin/tenantry.js', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', () => resolve(stdout));
-  });
-}
-
 describe('tenant offboarding across every service (the saga, docs/adr/0016)', () => {
   const platform = new E2ePlatform({
     billing: true,
@@ -102,9 +86,13 @@ describe('tenant offboarding across every service (the saga, docs/adr/0016)', ()
   let api: string;
   let operatorToken: string;
   let deleted: { tenantId: string; ownerEmail: string; memberEmail: string };
+  let cli: OpsCli;
+  /** The operators' CLI (bundled once, see OpsCli): its stdout. */
+  const tenantry = async (env: Record<string, string>, ...args: string[]): Promise<string> =>
+    (await cli.run(env, ...args)).stdout;
 
   beforeAll(async () => {
-    await platform.start();
+    [cli] = await Promise.all([OpsCli.build(), platform.start()]);
     api = platform.gatewayUrl;
     // The test writes these as identity and billing would (their schemas are the services' own).
     await codec.register([MembershipAddedEvent, TenantBillingPurgedEvent]);
@@ -117,6 +105,7 @@ describe('tenant offboarding across every service (the saga, docs/adr/0016)', ()
   });
 
   afterAll(async () => {
+    cli?.dispose();
     for (const dataSource of opened) await dataSource.destroy();
     await platform.stop();
   });
@@ -466,7 +455,7 @@ describe('tenant offboarding across every service (the saga, docs/adr/0016)', ()
         }
         return consumers.size >= 3 ? true : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 2000 },
+      { timeoutMs: 60_000, intervalMs: 1000 },
     );
     expect([...consumers].map((c) => c.replace(/^e2e-[a-z]+-[0-9a-f]+\./, '')).sort()).toEqual([
       'identity',
