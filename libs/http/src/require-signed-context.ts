@@ -3,9 +3,9 @@ import { match } from 'path-to-regexp';
 import type { Request, RequestHandler } from 'express';
 import {
   CONTEXT_HEADERS,
+  ContextTokenVerifier,
   InvalidContextTokenError,
   runWithTenantContext,
-  verifyContextToken,
 } from '@tenantry/tenancy';
 import type { ContextTokenKey, TenantContext } from '@tenantry/tenancy';
 import type { HttpLogger } from './http-logger';
@@ -69,6 +69,7 @@ export function requireSignedContext(options: RequireSignedContextOptions): Requ
   }));
   const isPublic = (method: string, path: string): boolean =>
     isPublicPath(path) || routeMatchers.some((r) => r.method === method && r.matches(path));
+  const verifier = new ContextTokenVerifier(keys, { audience });
 
   return async (req, res, next) => {
     if (isPublic(req.method, req.path)) {
@@ -92,7 +93,9 @@ export function requireSignedContext(options: RequireSignedContextOptions): Requ
     }
     let context: TenantContext;
     try {
-      context = await verifyContextToken(token, keys, { audience });
+      // A shared token's request is the one the gateway stamped in `x-request-id` (reused by
+      // `requestId()` before this step, since the gateway is trusted here).
+      context = await verifier.verify(token, requestIdOf(req));
     } catch (error) {
       if (!(error instanceof InvalidContextTokenError)) throw error;
       refuse(error.reason, 'The request context is missing, invalid or expired.');

@@ -6,7 +6,9 @@ import { generateContextTokenKeyPair } from './context-token-key-pair';
 import {
   CONTEXT_TOKEN_ISSUER,
   CONTEXT_TOKEN_TYPE,
+  ContextTokenVerifier,
   signContextToken,
+  signSharedContextToken,
   verifyContextToken,
 } from './context-token';
 import type { TenantContext } from './tenant-context';
@@ -217,5 +219,97 @@ describe('granted permissions in the context token', () => {
     expect(withGrant.grantedPermissions).toEqual(['api-keys:read']);
     const without = await verifyContextToken(await signContextToken(base, current), currentPublic);
     expect(without.grantedPermissions).toBeUndefined();
+  });
+});
+
+describe('shared context token (one per tenant, actor, permission and audience)', () => {
+  const claims = {
+    tenantId: 'tenant-a',
+    actor: { type: 'user' as const, id: 'user-1' },
+    grantedPermissions: ['invoices:read'],
+  };
+
+  it('carries no request id: the request names its own, as the gateway stamped it', async () => {
+    const token = await signSharedContextToken(claims, current, { audience: 'billing' });
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    expect(payload.rid).toBeUndefined();
+    expect(payload.jti).toEqual(expect.any(String));
+    for (const requestId of ['req-1', 'req-2']) {
+      await expect(
+        verifyContextToken(token, currentPublic, { audience: 'billing', requestId }),
+      ).resolves.toEqual({ ...claims, requestId });
+    }
+  });
+
+  it('is refused without a well-formed request id beside it, or for another audience', async () => {
+    const token = await signSharedContextToken(claims, current, { audience: 'billing' });
+    await expectFailure(
+      verifyContextToken(token, currentPublic, { audience: 'billing' }),
+      'invalid_claims',
+    );
+    await expectFailure(
+      verifyContextToken(token, currentPublic, { audience: 'billing', requestId: '' }),
+      'invalid_claims',
+    );
+    await expectFailure(
+      verifyContextToken(token, currentPublic, { audience: 'identity', requestId: 'r' }),
+      'invalid_claims',
+    );
+  });
+
+  it('a per-request token keeps its own request id whatever the header says', async () => {
+    const token = await signContextToken(context, current);
+    await expect(
+      verifyContextToken(token, currentPublic, { requestId: 'req-from-header' }),
+    ).resolves.toMatchObject({ requestId: context.requestId });
+  });
+});
+
+describe('ContextTokenVerifier (a service verifying every request)', () => {
+  const claims = { tenantId: 'tenant-a', actor: { type: 'user' as const, id: 'user-1' } };
+
+  it('gives each request its own id, also when the token was verified before', async () => {
+    const verifier = new ContextTokenVerifier([currentPublic], { audience: 'billing' });
+    const token = await signSharedContextToken(claims, current, { audience: 'billing' });
+    await expect(verifier.verify(token, 'req-1')).resolves.toMatchObject({ requestId: 'req-1' });
+    await expect(verifier.verify(token, 'req-2')).resolves.toMatchObject({ requestId: 'req-2' });
+  });
+
+  it('refuses a token that differs by one character from one it remembers', async () => {
+    const verifier = new ContextTokenVerifier([currentPublic], { audience: 'billing' });
+    const token = await signSharedContextToken(claims, current, { audience: 'billing' });
+    await verifier.verify(token, 'req-1');
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const forgedPayload = Buffer.from(
+      Buffer.from(payload, 'base64url').toString().replace('tenant-a', 'tenant-b'),
+    ).toString('base64url');
+    await expect(
+      verifier.verify(`${header}.${forgedPayload}.${signature}`, 'req-2'),
+    ).rejects.toMatchObject({
+      reason: 'bad_signature',
+    });
+    const flipped = signature.startsWith('A') ? `B${signature.slice(1)}` : `A${signature.slice(1)}`;
+    await expect(verifier.verify(`${header}.${payload}.${flipped}`, 'req-3')).rejects.toMatchObject(
+      {
+        name: 'InvalidContextTokenError',
+      },
+    );
+  });
+
+  it('forgets a remembered token at its exp: it is then verified again, and refused', async () => {
+    const verifier = new ContextTokenVerifier([currentPublic], { clockToleranceSeconds: 0 });
+    const token = await signSharedContextToken(claims, current, { ttlSeconds: 1 });
+    await expect(verifier.verify(token, 'req-1')).resolves.toMatchObject({ tenantId: 'tenant-a' });
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await expectFailure(verifier.verify(token, 'req-2'), 'expired');
+  });
+
+  it('stays bounded: a full cache forgets its oldest token, and both still verify', async () => {
+    const verifier = new ContextTokenVerifier([currentPublic], { maxEntries: 1 });
+    const first = await signSharedContextToken(claims, current);
+    const second = await signSharedContextToken({ ...claims, tenantId: 'tenant-b' }, current);
+    for (const token of [first, second, first, second]) {
+      await expect(verifier.verify(token, 'req')).resolves.toMatchObject({ requestId: 'req' });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTHeaderParameters } from 'jose';
@@ -40,7 +41,9 @@ const actor = z.object({
 const claimsSchema = z.object({
   tid: id,
   act: actor,
-  rid: id,
+  // Absent on a shared token (one per tenant, actor, permission and audience, for many requests):
+  // the request id then travels in `x-request-id` beside it.
+  rid: id.optional(),
   jti: id,
   cid: id.optional(),
   prm: z.array(id).max(20).optional(),
@@ -54,6 +57,15 @@ const contextSchema = z.object({
   grantedPermissions: z.array(id).max(20).optional(),
 });
 
+const sharedClaimsSchema = z.object({
+  tenantId: id,
+  actor,
+  grantedPermissions: z.array(id).max(20).optional(),
+});
+
+/** What a shared context token carries: the verified context without anything per request. */
+export type SharedContextClaims = Pick<TenantContext, 'tenantId' | 'actor' | 'grantedPermissions'>;
+
 export interface SignContextTokenOptions {
   /** Lifetime; default 60 s, at most {@link MAX_CONTEXT_TOKEN_TTL_SECONDS}. */
   readonly ttlSeconds?: number;
@@ -61,21 +73,17 @@ export interface SignContextTokenOptions {
   readonly audience?: string;
 }
 
-/** Issues the token the gateway stamps on every request it forwards (with its private key). */
+/**
+ * Issues a token for one request (its id is the `jti`), with the gateway's private key: for the
+ * gateway's own calls to services. Forwarded client requests carry a shared token instead
+ * ({@link signSharedContextToken}).
+ */
 export async function signContextToken(
   context: TenantContext,
   key: ContextTokenSigningKey,
   { ttlSeconds = 60, audience }: SignContextTokenOptions = {},
 ): Promise<string> {
-  if (
-    !Number.isInteger(ttlSeconds) ||
-    ttlSeconds < 1 ||
-    ttlSeconds > MAX_CONTEXT_TOKEN_TTL_SECONDS
-  ) {
-    throw new RangeError(
-      `ttlSeconds must be an integer from 1 to ${MAX_CONTEXT_TOKEN_TTL_SECONDS}, got ${ttlSeconds}`,
-    );
-  }
+  const ttl = checkedTtl(ttlSeconds);
   const checked = contextSchema.safeParse(context);
   if (!checked.success) {
     throw new TypeError(
@@ -95,7 +103,55 @@ export async function signContextToken(
     .setIssuer(CONTEXT_TOKEN_ISSUER)
     .setJti(requestId)
     .setIssuedAt(now)
-    .setExpirationTime(now + ttlSeconds);
+    .setExpirationTime(now + ttl);
+  if (audience !== undefined) jwt.setAudience(audience);
+  return jwt.sign(key.privateKey);
+}
+
+function checkedTtl(ttlSeconds: number): number {
+  if (
+    !Number.isInteger(ttlSeconds) ||
+    ttlSeconds < 1 ||
+    ttlSeconds > MAX_CONTEXT_TOKEN_TTL_SECONDS
+  ) {
+    throw new RangeError(
+      `ttlSeconds must be an integer from 1 to ${MAX_CONTEXT_TOKEN_TTL_SECONDS}, got ${ttlSeconds}`,
+    );
+  }
+  return ttlSeconds;
+}
+
+/**
+ * Issues a context token that many requests of one tenant, actor, verified permission and
+ * audience may carry while it lives (the gateway reuses it; ADR 0018): no request id inside, its
+ * own random `jti`. A request carrying it names its id in `x-request-id`, which the gateway
+ * stamps (clients can never send it). One ES256 signature per request was the largest single
+ * CPU item of the gateway's hop, and the service's verification of it the largest of theirs.
+ */
+export async function signSharedContextToken(
+  claims: SharedContextClaims,
+  key: ContextTokenSigningKey,
+  { ttlSeconds = 60, audience }: SignContextTokenOptions = {},
+): Promise<string> {
+  const ttl = checkedTtl(ttlSeconds);
+  const checked = sharedClaimsSchema.safeParse(claims);
+  if (!checked.success) {
+    throw new TypeError(
+      `cannot sign an incomplete tenant context: ${z.prettifyError(checked.error)}`,
+    );
+  }
+  const { tenantId, actor, grantedPermissions } = checked.data;
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({
+    tid: tenantId,
+    act: { type: actor.type, id: actor.id },
+    ...(grantedPermissions === undefined ? {} : { prm: grantedPermissions }),
+  })
+    .setProtectedHeader({ alg: CONTEXT_TOKEN_ALGORITHM, kid: key.kid, typ: CONTEXT_TOKEN_TYPE })
+    .setIssuer(CONTEXT_TOKEN_ISSUER)
+    .setJti(randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttl);
   if (audience !== undefined) jwt.setAudience(audience);
   return jwt.sign(key.privateKey);
 }
@@ -105,6 +161,11 @@ export interface VerifyContextTokenOptions {
   readonly audience?: string;
   /** Allowed clock skew between gateway and service; default 5 s. */
   readonly clockToleranceSeconds?: number;
+  /**
+   * The request's id as the gateway stamped it (`x-request-id`): the id of a request whose
+   * token is shared. A token that carries its own request id ignores it.
+   */
+  readonly requestId?: string;
 }
 
 function failureOf(error: unknown): ContextTokenFailure {
@@ -116,17 +177,14 @@ function failureOf(error: unknown): ContextTokenFailure {
   return 'malformed';
 }
 
-/**
- * Verifies a context token against the gateway's accepted public keys (current first, then the
- * previous one during a rotation, chosen by `kid`) and returns the tenant context it carries.
- * Only ES256 is accepted: an HS256 token "signed" with a public key, or `none`, never gets a key.
- * Throws {@link InvalidContextTokenError} with the reason when it is not acceptable.
- */
-export async function verifyContextToken(
+type ContextClaims = z.infer<typeof claimsSchema>;
+
+/** The token's signature and registered claims checked; its context claims parsed. */
+async function verifiedClaims(
   token: string,
   keys: ContextTokenKey | readonly ContextTokenKey[],
-  { audience, clockToleranceSeconds = 5 }: VerifyContextTokenOptions = {},
-): Promise<TenantContext> {
+  { audience, clockToleranceSeconds = 5 }: VerifyContextTokenOptions,
+): Promise<{ claims: ContextClaims; expiresAtMs: number }> {
   const accepted: readonly ContextTokenKey[] = Array.isArray(keys)
     ? keys
     : [keys as ContextTokenKey];
@@ -152,20 +210,91 @@ export async function verifyContextToken(
       requiredClaims: ['exp', 'iat', 'jti'],
     });
     const claims = claimsSchema.safeParse(payload);
-    if (!claims.success || claims.data.jti !== claims.data.rid) {
+    // A per-request token names its request (`jti` = `rid`).
+    if (!claims.success || (claims.data.rid !== undefined && claims.data.jti !== claims.data.rid)) {
       throw new InvalidContextTokenError('invalid_claims');
     }
-    const { tid, act, rid, cid, prm } = claims.data;
-    return {
-      tenantId: tid,
-      actor: { type: act.type, id: act.id },
-      requestId: rid,
-      ...(cid === undefined ? {} : { correlationId: cid }),
-      ...(prm === undefined ? {} : { grantedPermissions: prm }),
-    };
+    return { claims: claims.data, expiresAtMs: (payload.exp as number) * 1000 };
   } catch (error) {
     throw error instanceof InvalidContextTokenError
       ? error
       : new InvalidContextTokenError(failureOf(error), { cause: error });
+  }
+}
+
+/** The context a verified token carries; a shared token's request id comes from the header. */
+function contextOf(claims: ContextClaims, requestId: string | undefined): TenantContext {
+  const { tid, act, rid, cid, prm } = claims;
+  const effectiveRequestId = rid ?? requestId;
+  if (!id.safeParse(effectiveRequestId).success) {
+    throw new InvalidContextTokenError('invalid_claims');
+  }
+  return {
+    tenantId: tid,
+    actor: { type: act.type, id: act.id },
+    requestId: effectiveRequestId as string,
+    ...(cid === undefined ? {} : { correlationId: cid }),
+    ...(prm === undefined ? {} : { grantedPermissions: prm }),
+  };
+}
+
+/**
+ * Verifies a context token against the gateway's accepted public keys (current first, then the
+ * previous one during a rotation, chosen by `kid`) and returns the tenant context it carries.
+ * Only ES256 is accepted: an HS256 token "signed" with a public key, or `none`, never gets a key.
+ * Throws {@link InvalidContextTokenError} with the reason when it is not acceptable.
+ */
+export async function verifyContextToken(
+  token: string,
+  keys: ContextTokenKey | readonly ContextTokenKey[],
+  options: VerifyContextTokenOptions = {},
+): Promise<TenantContext> {
+  const { claims } = await verifiedClaims(token, keys, options);
+  return contextOf(claims, options.requestId);
+}
+
+export interface ContextTokenVerifierOptions {
+  readonly audience?: string;
+  readonly clockToleranceSeconds?: number;
+  /** Shared tokens remembered at once; the oldest is forgotten first. Default 10,000. */
+  readonly maxEntries?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * {@link verifyContextToken} for a service's every request, remembering each shared token it
+ * verified until the token's `exp`: the gateway reuses one for many requests, so the ES256
+ * verification runs about once per token instead of once per request. The cache is keyed by the
+ * token's exact text, so a token it holds is byte for byte one whose signature was checked, by
+ * the same keys and audience. Per-request tokens are verified every time (nothing to reuse).
+ */
+export class ContextTokenVerifier {
+  private readonly verified = new Map<string, { claims: ContextClaims; expiresAtMs: number }>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly keys: readonly ContextTokenKey[],
+    private readonly options: ContextTokenVerifierOptions = {},
+  ) {
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async verify(token: string, requestId: string | undefined): Promise<TenantContext> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.expiresAtMs > this.now()) return contextOf(known.claims, requestId);
+      this.verified.delete(token);
+    }
+    const result = await verifiedClaims(token, this.keys, this.options);
+    if (result.claims.rid === undefined) {
+      if (this.verified.size >= this.maxEntries) {
+        const oldest = this.verified.keys().next();
+        if (!oldest.done) this.verified.delete(oldest.value);
+      }
+      this.verified.set(token, result);
+    }
+    return contextOf(result.claims, requestId);
   }
 }
