@@ -23,6 +23,7 @@ import { createPolicyCacheConsumer } from './messaging/policy-cache-consumer';
 import { RevocationConsumer } from './messaging/revocation-consumer';
 import { OpenApiCatalog } from './openapi/openapi-catalog';
 import { OpenApiRefresher } from './openapi/openapi-refresher';
+import { SharedContextTokens } from './proxy/shared-context-tokens';
 import { UpstreamProxy } from './proxy/upstream-proxy';
 import { AuthFailureLimiter } from './rate-limit/auth-failure-limiter';
 import { TenantRateLimiter } from './rate-limit/tenant-rate-limiter';
@@ -236,7 +237,7 @@ export function createGatewayService(
                 publicRateLimiter,
                 authFailureLimiter,
                 checkPermission,
-                contextTokenKey: config.contextTokenKey,
+                contextTokens: new SharedContextTokens({ key: config.contextTokenKey }),
                 proxy,
                 usage,
                 metrics,

@@ -6,8 +6,7 @@ import {
   tagActiveSpanWithTenant,
   tagServerSpan,
 } from '@tenantry/observability';
-import { signContextToken } from '@tenantry/tenancy';
-import type { ContextTokenSigningKey, TenantContext } from '@tenantry/tenancy';
+import type { TenantContext } from '@tenantry/tenancy';
 import type { AuthenticatedActor } from '../auth/authenticated-actor';
 import { IdentityUnavailableError, PLATFORM_TENANT_ID } from '../auth/identity-client';
 import type { PermissionCheck } from '../auth/permission-check';
@@ -19,6 +18,7 @@ import type { RouteTable } from '../proxy/route-table';
 import { isAmbiguousPath, resolveRoute } from '../proxy/route-table';
 import { upstreamRequestHeaders } from '../proxy/upstream-headers';
 import type { StampedContext } from '../proxy/upstream-headers';
+import type { SharedContextTokens } from '../proxy/shared-context-tokens';
 import type { UpstreamProxy } from '../proxy/upstream-proxy';
 import type { AuthFailureLimiter } from '../rate-limit/auth-failure-limiter';
 import type { TenantRateLimiter } from '../rate-limit/tenant-rate-limiter';
@@ -39,7 +39,8 @@ export interface GatewayPipelineOptions {
   readonly authFailureLimiter?: AuthFailureLimiter;
   /** Coarse route permissions (authorization service); skipped only when enforcement is off. */
   readonly checkPermission?: PermissionCheck;
-  readonly contextTokenKey: ContextTokenSigningKey;
+  /** The signed context stamped on forwarded requests (shared per tenant, actor and audience). */
+  readonly contextTokens: SharedContextTokens;
   readonly proxy: UpstreamProxy;
   readonly usage: UsageRecorder;
   readonly metrics: GatewayMetrics;
@@ -239,10 +240,14 @@ export function gatewayPipeline(options: GatewayPipelineOptions): RequestHandler
         requestId,
         ...(grantedPermissions ? { grantedPermissions } : {}),
       };
-      const token = await signContextToken(context, options.contextTokenKey, {
-        ttlSeconds: 60,
-        audience: service,
-      });
+      const token = await options.contextTokens.tokenFor(
+        {
+          tenantId: context.tenantId,
+          actor: context.actor,
+          ...(grantedPermissions ? { grantedPermissions } : {}),
+        },
+        service,
+      );
       stamped = { context, token };
     }
 

@@ -195,7 +195,12 @@ export class FakeIdentity {
       const token = req.headers[CONTEXT_HEADERS.contextToken];
       if (typeof token === 'string') {
         try {
-          context = await verifyContextToken(token, this.contextKey, { audience: 'identity' });
+          // As a real service does: a shared token's request id is the stamped `x-request-id`.
+          const requestId = req.headers[CONTEXT_HEADERS.requestId];
+          context = await verifyContextToken(token, this.contextKey, {
+            audience: 'identity',
+            requestId: typeof requestId === 'string' ? requestId : undefined,
+          });
         } catch (error) {
           contextError = (error as Error).message;
         }
