@@ -36,6 +36,15 @@ export interface AuthFailureLimiterOptions {
   /** Key namespace, so tests and environments sharing a Redis do not share buckets. */
   readonly keyPrefix: string;
   readonly onRedisError?: (error: unknown) => void;
+  /**
+   * How long an address that Redis said may try is let through without asking again, unless
+   * this replica sees it fail meanwhile (default 1000 ms; 0 asks every time). Failures seen by
+   * other replicas take effect here within that time.
+   */
+  readonly allowedCacheMs?: number;
+  /** Addresses remembered as allowed at once; the oldest is forgotten first. Default 10,000. */
+  readonly maxAllowedEntries?: number;
+  readonly now?: () => number;
 }
 
 /**
@@ -46,6 +55,12 @@ export interface AuthFailureLimiterOptions {
  */
 export class AuthFailureLimiter {
   private readonly redis: AuthFailureRedis;
+  /**
+   * Addresses Redis recently allowed, until when: successful requests (nearly all of them) skip
+   * the peek, one Redis call per request. A failure seen here forgets the address at once, so
+   * an address that is failing is asked about on every request, as before.
+   */
+  private readonly recentlyAllowed = new Map<string, number>();
 
   constructor(private readonly options: AuthFailureLimiterOptions) {
     options.redis.defineCommand('tenantryAuthFailurePeek', { numberOfKeys: 1, lua: PEEK_LUA });
@@ -60,12 +75,19 @@ export class AuthFailureLimiter {
   /** Whether `address` may still try a credential. */
   async check(address: string): Promise<AuthFailureDecision> {
     const { ratePerSecond, burst } = this.options.policy;
+    const now = (this.options.now ?? Date.now)();
+    const allowedUntil = this.recentlyAllowed.get(address);
+    if (allowedUntil !== undefined) {
+      if (allowedUntil > now) return { allowed: true, retryAfterSeconds: 0 };
+      this.recentlyAllowed.delete(address);
+    }
     try {
       const [allowed, retryMs] = await this.redis.tenantryAuthFailurePeek(
         this.keyOf(address),
         ratePerSecond,
         burst,
       );
+      if (allowed === 1) this.rememberAllowed(address, now);
       return { allowed: allowed === 1, retryAfterSeconds: Math.ceil(retryMs / 1000) };
     } catch (error) {
       this.options.onRedisError?.(error);
@@ -75,11 +97,22 @@ export class AuthFailureLimiter {
 
   /** Spends one failure of `address`. */
   async recordFailure(address: string): Promise<void> {
+    this.recentlyAllowed.delete(address);
     const { ratePerSecond, burst } = this.options.policy;
     try {
       await this.redis.tenantryAuthFailureCharge(this.keyOf(address), ratePerSecond, burst);
     } catch (error) {
       this.options.onRedisError?.(error);
     }
+  }
+
+  private rememberAllowed(address: string, now: number): void {
+    const cacheMs = this.options.allowedCacheMs ?? 1000;
+    if (cacheMs <= 0) return;
+    if (this.recentlyAllowed.size >= (this.options.maxAllowedEntries ?? 10_000)) {
+      const oldest = this.recentlyAllowed.keys().next();
+      if (!oldest.done) this.recentlyAllowed.delete(oldest.value);
+    }
+    this.recentlyAllowed.set(address, now + cacheMs);
   }
 }
