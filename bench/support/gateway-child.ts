@@ -108,7 +108,24 @@ async function startGateway(): Promise<{ port: number; stop: Stop }> {
   };
 }
 
+/** BENCH_CHILD_DIAGNOSTICS=1: event-loop delay and heap every 2 s on stderr (finding stalls). */
+function startDiagnostics(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- diagnostics only
+  const { monitorEventLoopDelay } = require('node:perf_hooks') as typeof import('node:perf_hooks');
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  setInterval(() => {
+    const heap = process.memoryUsage();
+    process.stderr.write(
+      `[bench child ${mode}] loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, ` +
+        `max ${(delay.max / 1e6).toFixed(1)} ms; heap ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB\n`,
+    );
+    delay.reset();
+  }, 2000).unref();
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_CHILD_DIAGNOSTICS === '1') startDiagnostics();
   const started = mode === 'proxy' ? await startProxy() : await startGateway();
   let stopping = false;
   const stop = (): void => {
