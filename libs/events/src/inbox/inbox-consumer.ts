@@ -71,6 +71,14 @@ export interface InboxConsumerOptions {
    * A consumer uses up to partitionsConsumedConcurrently × this many database connections.
    */
   readonly tenantGroupsConcurrently?: number;
+  /**
+   * Most bytes kafkajs fetches of one partition at a time (kafkajs' default, 1 MiB, when absent).
+   * With all partitions consumed at once, a fetch is done when its slowest batch is: smaller
+   * batches shorten what an event on an idle partition waits for.
+   */
+  readonly maxBytesPerPartition?: number;
+  /** Most bytes of one fetch over all partitions (kafkajs' default, 10 MiB, when absent). */
+  readonly maxBytes?: number;
   /** Start from the earliest offset when the group has none yet. */
   readonly fromBeginning?: boolean;
   /** Called once per message with its outcome (for tests and extra bookkeeping). */
@@ -277,6 +285,10 @@ export class InboxConsumer {
     const consumer = this.options.kafka.consumer({
       groupId: this.options.name,
       allowAutoTopicCreation: false,
+      ...(this.options.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: this.options.maxBytesPerPartition }),
+      ...(this.options.maxBytes === undefined ? {} : { maxBytes: this.options.maxBytes }),
     });
     this.consumer = consumer;
     // A new assignment starts from the committed offsets: forget the old one's state.
