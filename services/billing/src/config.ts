@@ -8,6 +8,14 @@ import { contextTokenKeysFromEnv } from '@tenantry/tenancy';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/**
+ * Connections of the application pool. The usage consumer alone may hold 24 at once (its 12
+ * partitions × the inbox's 2 tenant groups in flight each); the identity and job consumers, the
+ * relay and HTTP requests need the rest. With fewer, the usage partitions queue for connections
+ * instead of running side by side (ADR 0017).
+ */
+export const DEFAULT_DATABASE_POOL_SIZE = 32;
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4003),
   // Loopback unless told otherwise: a container sets HOST=0.0.0.0 (see deploy/docker).
@@ -18,7 +26,7 @@ const schema = z.object({
   BILLING_DATABASE_OWNER_URL: z
     .url()
     .default('postgres://billing_owner:billing_owner@127.0.0.1:5433/billing'),
-  DATABASE_POOL_SIZE: positiveInt(10),
+  DATABASE_POOL_SIZE: positiveInt(DEFAULT_DATABASE_POOL_SIZE),
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
   SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
   /** Consumer group names start with this (one prefix per deployment; tests use their own). */

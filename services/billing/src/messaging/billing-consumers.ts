@@ -16,6 +16,22 @@ import { periodCloseHandler } from './period-close.handler';
 import { tenantCreatedHandler } from './tenant-created.handler';
 import { tenantDeletedHandler } from './tenant-deleted.handler';
 
+/**
+ * Every partition of `gateway.usage` (12) at once: kafkajs fetches again only when all batches of
+ * the previous fetch are done, so with fewer, a fetch is worked off in rounds and an event on an
+ * idle partition waits for all of them. One tenant's partitions no longer wait on each other
+ * (aggregate shards, ADR 0017), so they can all run.
+ */
+export const USAGE_PARTITIONS_CONSUMED_CONCURRENTLY = 12;
+
+/**
+ * kafkajs' own 1 MiB of a partition per fetch (≈ 1,600 usage events), but room in the fetch for
+ * all 12 partitions' share: with kafkajs' 10 MiB a busy fetch fills up on the first partitions of
+ * the request and an idle tenant's partition near the end may get nothing until the next one.
+ * Larger per-partition fetches (4 and 8 MiB) were measured and not taken: see bench/README.md.
+ */
+export const USAGE_MAX_BYTES_PER_PARTITION = 1024 * 1024;
+
 export interface BillingConsumersOptions {
   readonly consumers: ServiceConsumers;
   readonly deps: BillingDeps;
@@ -44,7 +60,9 @@ export function createBillingConsumers(options: BillingConsumersOptions): Billin
     .on(MembershipRemovedEvent, membershipRemovedHandler(deps));
   const usage = consumers
     .durable(`${options.groupPrefix}.usage`, {
-      partitionsConsumedConcurrently: 6,
+      partitionsConsumedConcurrently: USAGE_PARTITIONS_CONSUMED_CONCURRENTLY,
+      maxBytesPerPartition: USAGE_MAX_BYTES_PER_PARTITION,
+      maxBytes: USAGE_PARTITIONS_CONSUMED_CONCURRENTLY * USAGE_MAX_BYTES_PER_PARTITION,
       ...(options.usageRetry ? { retry: options.usageRetry } : {}),
       onOutcome: (outcome) => options.onUsageOutcome?.(outcome),
     })

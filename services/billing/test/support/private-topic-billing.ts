@@ -39,6 +39,7 @@ import type { TestDatabase } from '@tenantry/testing';
 import { createTestDatabase, waitFor } from '@tenantry/testing';
 import type { BillingDeps } from '../../src/application/billing-deps';
 import { BILLING_SOURCE } from '../../src/application/billing-deps';
+import { DEFAULT_DATABASE_POOL_SIZE } from '../../src/config';
 import { SYSTEM_CLOCK } from '../../src/domain/clock';
 import type { BillingConsumers } from '../../src/messaging/billing-consumers';
 import { createBillingConsumers } from '../../src/messaging/billing-consumers';
@@ -227,7 +228,7 @@ export class PrivateTopicBilling {
     const database = {
       appUrl: this.db.appUrl,
       ownerUrl: this.db.ownerUrl,
-      poolSize: this.options.databasePoolSize ?? 10,
+      poolSize: this.options.databasePoolSize ?? DEFAULT_DATABASE_POOL_SIZE,
       entities: BILLING_ENTITIES,
       migrations: BILLING_MIGRATIONS,
       applicationName: 'billing',
