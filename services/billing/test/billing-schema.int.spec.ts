@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   migrateServiceDatabase,
   openServiceDataSource,
@@ -10,6 +10,7 @@ import type { TestDatabase } from '@tenantry/testing';
 import { createTestDatabase, testStackEnv } from '@tenantry/testing';
 import { BILLING_ENTITIES } from '../src/persistence/entities/billing-entities';
 import { BILLING_MIGRATIONS } from '../src/persistence/migrations/billing-migrations';
+import { UsageAggregateShards1797100000000 } from '../src/persistence/migrations/usage-aggregate-shards.migration';
 
 /** Kept without RLS on purpose (docs/adr/0008); billing_schedule has tenant-bound writes. */
 const DOCUMENTED_WITHOUT_RLS = ['event_inbox', 'event_outbox'];
@@ -117,5 +118,49 @@ describe('billing database schema', () => {
         tx.manager.query(`DELETE FROM invoices WHERE id = $1`, [id]),
       ),
     ).rejects.toThrow(/cannot be deleted/);
+  });
+  it("reverting the aggregate shards folds each tenant's shards into one total; re-applying keeps RLS forced", async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    const period = new Date('2026-03-01T00:00:00Z');
+    const write = (tenant: string, shards: readonly [number, number][]) =>
+      withTenant(dataSource, tenant, (tx) =>
+        tx.manager.query(
+          `INSERT INTO usage_aggregates (tenant_id, period_start, meter, shard, quantity)
+           SELECT $1, $2, 'api_calls', s.shard, s.quantity
+           FROM unnest($3::int[], $4::bigint[]) AS s(shard, quantity)`,
+          [tenant, period, shards.map(([shard]) => shard), shards.map(([, q]) => q)],
+        ),
+      );
+    await write(a, [
+      [0, 2],
+      [3, 5],
+      [11, 7],
+    ]);
+    await write(b, [[4, 1]]);
+    const totals = (tenant: string) =>
+      withTenant(dataSource, tenant, (tx) =>
+        tx.manager.query(`SELECT quantity::text AS quantity FROM usage_aggregates`),
+      ) as Promise<{ quantity: string }[]>;
+
+    const owner = await new DataSource({ type: 'postgres', url: db.ownerUrl }).initialize();
+    const runner = owner.createQueryRunner();
+    try {
+      const migration = new UsageAggregateShards1797100000000();
+      await migration.down(runner);
+      expect(await totals(a)).toEqual([{ quantity: '14' }]);
+      expect(await totals(b)).toEqual([{ quantity: '1' }]);
+      expect(await tenantTablesWithoutRowLevelSecurityAt(db.ownerUrl)).toEqual(
+        DOCUMENTED_WITHOUT_RLS,
+      );
+      await migration.up(runner);
+      expect(await totals(a)).toEqual([{ quantity: '14' }]);
+      expect(await tenantTablesWithoutRowLevelSecurityAt(db.ownerUrl)).toEqual(
+        DOCUMENTED_WITHOUT_RLS,
+      );
+    } finally {
+      await runner.release();
+      await owner.destroy();
+    }
   });
 });
