@@ -15,7 +15,7 @@ import type { TenantSession } from '../support/tenant-users';
 import { PASSWORD, inviteUser, signUpOwner } from '../support/tenant-users';
 
 /** Long enough to cancel in, short enough to wait out. */
-const GRACE_SECONDS = 8;
+const GRACE_SECONDS = 5;
 /** Fresh consumer groups read the shared topics' whole history before they reach this run. */
 const CATCH_UP_MS = 240_000;
 
@@ -95,8 +95,10 @@ describe('tenant offboarding across every service (the saga, docs/adr/0016)', ()
     [cli] = await Promise.all([OpsCli.build(), platform.start()]);
     api = platform.gatewayUrl;
     // The test writes these as identity and billing would (their schemas are the services' own).
-    await codec.register([MembershipAddedEvent, TenantBillingPurgedEvent]);
-    await platform.createOperator(operatorEmail, PASSWORD);
+    await Promise.all([
+      codec.register([MembershipAddedEvent, TenantBillingPurgedEvent]),
+      platform.createOperator(operatorEmail, PASSWORD),
+    ]);
     const operator = await call(api, 'POST', '/v1/operators/token', {
       body: { email: operatorEmail, password: PASSWORD },
     });
