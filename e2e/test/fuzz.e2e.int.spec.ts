@@ -68,9 +68,12 @@ describe('hostile input through the gateway (real services, every documented ope
   beforeAll(async () => {
     await platform.start();
     api = platform.gatewayUrl;
-    ownerToken = (await signUpOwner(api)).accessToken;
     const operatorEmail = `fuzz-ops-${randomUUID()}@tenantry.test`;
-    await platform.createOperator(operatorEmail, PASSWORD);
+    const [owner] = await Promise.all([
+      signUpOwner(api),
+      platform.createOperator(operatorEmail, PASSWORD),
+    ]);
+    ownerToken = owner.accessToken;
     const operator = await call(api, 'POST', '/v1/operators/token', {
       body: { email: operatorEmail, password: PASSWORD },
     });
