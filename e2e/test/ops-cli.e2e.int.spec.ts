@@ -36,21 +36,23 @@ describe('tenantry, the operators CLI, against the real platform', () => {
     });
     // Spans exported before Zipkin answers are lost; the trace test's come after both are up.
     [cli] = await Promise.all([OpsCli.build(), zipkin.start(), platform.start()]);
-    await platform.createOperator(operatorEmail, PASSWORD);
     env = {
       TENANTRY_API_URL: platform.gatewayUrl,
       TENANTRY_OPERATOR_EMAIL: operatorEmail,
       TENANTRY_OPERATOR_PASSWORD: PASSWORD,
       KAFKA_BROKERS: stack.kafkaBrokers.join(','),
     };
-    const signup = await call(platform.gatewayUrl, 'POST', '/v1/signup', {
-      body: {
-        tenantName: `Ops ${randomUUID().slice(0, 8)}`,
-        email: `owner-${randomUUID()}@example.test`,
-        password: PASSWORD,
-        displayName: 'Owner',
-      },
-    });
+    const [signup] = await Promise.all([
+      call(platform.gatewayUrl, 'POST', '/v1/signup', {
+        body: {
+          tenantName: `Ops ${randomUUID().slice(0, 8)}`,
+          email: `owner-${randomUUID()}@example.test`,
+          password: PASSWORD,
+          displayName: 'Owner',
+        },
+      }),
+      platform.createOperator(operatorEmail, PASSWORD),
+    ]);
     expect(signup.status).toBe(201);
     tenantId = String(signup.body.tenantId);
   }, 240_000);
