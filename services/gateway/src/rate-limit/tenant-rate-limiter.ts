@@ -49,6 +49,9 @@ export interface TenantRateLimiterOptions {
   /** Key namespace, so tests and environments sharing a Redis do not share buckets. */
   readonly keyPrefix?: string;
   readonly onRedisError?: (error: unknown) => void;
+  /** Tenants remembered as empty at once; the oldest is forgotten first. Default 10,000. */
+  readonly maxEmptyEntries?: number;
+  readonly now?: () => number;
 }
 
 /**
@@ -60,6 +63,13 @@ export interface TenantRateLimiterOptions {
 export class TenantRateLimiter {
   private readonly redis: TokenBucketRedis;
   private readonly keyPrefix: string;
+  /**
+   * Tenants whose bucket Redis found empty, until when: no token can exist before `retryAt`
+   * (refill is a function of time and nothing but a call takes tokens), so a request before then
+   * is refused here, exactly as Redis would, without a call. A flooding tenant's excess then
+   * costs the gateway no Redis round trip.
+   */
+  private readonly emptyUntil = new Map<string, { retryAt: number; fullAt: number }>();
 
   constructor(private readonly options: TenantRateLimiterOptions) {
     options.redis.defineCommand('tenantryTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
@@ -73,12 +83,28 @@ export class TenantRateLimiter {
 
   async take(tenantId: string): Promise<RateLimitDecision> {
     const policy = this.policyOf(tenantId);
+    const now = (this.options.now ?? Date.now)();
+    const empty = this.emptyUntil.get(tenantId);
+    if (empty) {
+      if (empty.retryAt > now) {
+        return {
+          allowed: false,
+          limit: policy.burst,
+          remaining: 0,
+          retryAfterSeconds: Math.ceil((empty.retryAt - now) / 1000),
+          resetSeconds: Math.ceil((empty.fullAt - now) / 1000),
+          policy,
+        };
+      }
+      this.emptyUntil.delete(tenantId);
+    }
     try {
       const [allowed, remaining, retryMs, fullMs] = await this.redis.tenantryTokenBucket(
         `${this.keyPrefix}{${tenantId}}`,
         policy.ratePerSecond,
         policy.burst,
       );
+      if (allowed !== 1) this.rememberEmpty(tenantId, now, retryMs, fullMs);
       return {
         allowed: allowed === 1,
         limit: policy.burst,
@@ -99,6 +125,16 @@ export class TenantRateLimiter {
         policy,
       };
     }
+  }
+
+  private rememberEmpty(tenantId: string, now: number, retryMs: number, fullMs: number): void {
+    if (retryMs <= 0) return;
+    this.emptyUntil.delete(tenantId);
+    if (this.emptyUntil.size >= (this.options.maxEmptyEntries ?? 10_000)) {
+      const oldest = this.emptyUntil.keys().next();
+      if (!oldest.done) this.emptyUntil.delete(oldest.value);
+    }
+    this.emptyUntil.set(tenantId, { retryAt: now + retryMs, fullAt: now + fullMs });
   }
 }
 
