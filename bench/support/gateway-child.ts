@@ -18,6 +18,7 @@
 import { createLogger, startTelemetry } from '@tenantry/observability';
 import type { TelemetryHandle } from '@tenantry/observability';
 import type * as Http from 'node:http';
+import type * as PerfHooks from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import type * as HttpLib from '@tenantry/http';
 // The benchmark runs the gateway itself; nothing else imports it.
@@ -111,7 +112,7 @@ async function startGateway(): Promise<{ port: number; stop: Stop }> {
 /** BENCH_CHILD_DIAGNOSTICS=1: event-loop delay and heap every 2 s on stderr (finding stalls). */
 function startDiagnostics(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- diagnostics only
-  const { monitorEventLoopDelay } = require('node:perf_hooks') as typeof import('node:perf_hooks');
+  const { monitorEventLoopDelay } = require('node:perf_hooks') as typeof PerfHooks;
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   setInterval(() => {
