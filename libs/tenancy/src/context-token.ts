@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { JWTHeaderParameters } from 'jose';
 import { z } from 'zod';
 import { CONTEXT_TOKEN_ALGORITHM } from './context-token-key';
@@ -81,44 +82,24 @@ export interface SignContextTokenOptions {
 export async function signContextToken(
   context: TenantContext,
   key: ContextTokenSigningKey,
-  { ttlSeconds = 60, audience }: SignContextTokenOptions = {},
+  options: SignContextTokenOptions = {},
 ): Promise<string> {
-  const ttl = checkedTtl(ttlSeconds);
-  const checked = contextSchema.safeParse(context);
-  if (!checked.success) {
-    throw new TypeError(
-      `cannot sign an incomplete tenant context: ${z.prettifyError(checked.error)}`,
-    );
-  }
-  const { tenantId, actor, requestId, correlationId, grantedPermissions } = checked.data;
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({
-    tid: tenantId,
-    act: { type: actor.type, id: actor.id },
-    rid: requestId,
-    ...(correlationId === undefined ? {} : { cid: correlationId }),
-    ...(grantedPermissions === undefined ? {} : { prm: grantedPermissions }),
-  })
-    .setProtectedHeader({ alg: CONTEXT_TOKEN_ALGORITHM, kid: key.kid, typ: CONTEXT_TOKEN_TYPE })
-    .setIssuer(CONTEXT_TOKEN_ISSUER)
-    .setJti(requestId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttl);
-  if (audience !== undefined) jwt.setAudience(audience);
-  return jwt.sign(key.privateKey);
-}
-
-function checkedTtl(ttlSeconds: number): number {
-  if (
-    !Number.isInteger(ttlSeconds) ||
-    ttlSeconds < 1 ||
-    ttlSeconds > MAX_CONTEXT_TOKEN_TTL_SECONDS
-  ) {
-    throw new RangeError(
-      `ttlSeconds must be an integer from 1 to ${MAX_CONTEXT_TOKEN_TTL_SECONDS}, got ${ttlSeconds}`,
-    );
-  }
-  return ttlSeconds;
+  const { tenantId, actor, requestId, correlationId, grantedPermissions } = checkedClaims(
+    contextSchema,
+    context,
+  );
+  return signClaims(
+    {
+      tid: tenantId,
+      act: { type: actor.type, id: actor.id },
+      rid: requestId,
+      ...(correlationId === undefined ? {} : { cid: correlationId }),
+      ...(grantedPermissions === undefined ? {} : { prm: grantedPermissions }),
+    },
+    requestId,
+    key,
+    options,
+  );
 }
 
 /**
@@ -131,27 +112,54 @@ function checkedTtl(ttlSeconds: number): number {
 export async function signSharedContextToken(
   claims: SharedContextClaims,
   key: ContextTokenSigningKey,
-  { ttlSeconds = 60, audience }: SignContextTokenOptions = {},
+  options: SignContextTokenOptions = {},
 ): Promise<string> {
-  const ttl = checkedTtl(ttlSeconds);
-  const checked = sharedClaimsSchema.safeParse(claims);
+  const { tenantId, actor, grantedPermissions } = checkedClaims(sharedClaimsSchema, claims);
+  return signClaims(
+    {
+      tid: tenantId,
+      act: { type: actor.type, id: actor.id },
+      ...(grantedPermissions === undefined ? {} : { prm: grantedPermissions }),
+    },
+    randomUUID(),
+    key,
+    options,
+  );
+}
+
+function checkedClaims<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const checked = schema.safeParse(value);
   if (!checked.success) {
     throw new TypeError(
       `cannot sign an incomplete tenant context: ${z.prettifyError(checked.error)}`,
     );
   }
-  const { tenantId, actor, grantedPermissions } = checked.data;
+  return checked.data;
+}
+
+/** Both kinds of token: the gateway's key, issuer, type, `jti`, lifetime and audience. */
+function signClaims(
+  claims: Record<string, unknown>,
+  jti: string,
+  key: ContextTokenSigningKey,
+  { ttlSeconds = 60, audience }: SignContextTokenOptions,
+): Promise<string> {
+  if (
+    !Number.isInteger(ttlSeconds) ||
+    ttlSeconds < 1 ||
+    ttlSeconds > MAX_CONTEXT_TOKEN_TTL_SECONDS
+  ) {
+    throw new RangeError(
+      `ttlSeconds must be an integer from 1 to ${MAX_CONTEXT_TOKEN_TTL_SECONDS}, got ${ttlSeconds}`,
+    );
+  }
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({
-    tid: tenantId,
-    act: { type: actor.type, id: actor.id },
-    ...(grantedPermissions === undefined ? {} : { prm: grantedPermissions }),
-  })
+  const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: CONTEXT_TOKEN_ALGORITHM, kid: key.kid, typ: CONTEXT_TOKEN_TYPE })
     .setIssuer(CONTEXT_TOKEN_ISSUER)
-    .setJti(randomUUID())
+    .setJti(jti)
     .setIssuedAt(now)
-    .setExpirationTime(now + ttl);
+    .setExpirationTime(now + ttlSeconds);
   if (audience !== undefined) jwt.setAudience(audience);
   return jwt.sign(key.privateKey);
 }
@@ -269,32 +277,23 @@ export interface ContextTokenVerifierOptions {
  * the same keys and audience. Per-request tokens are verified every time (nothing to reuse).
  */
 export class ContextTokenVerifier {
-  private readonly verified = new Map<string, { claims: ContextClaims; expiresAtMs: number }>();
-  private readonly maxEntries: number;
+  private readonly verified: LRUCache<string, { claims: ContextClaims; expiresAtMs: number }>;
   private readonly now: () => number;
 
   constructor(
     private readonly keys: readonly ContextTokenKey[],
     private readonly options: ContextTokenVerifierOptions = {},
   ) {
-    this.maxEntries = options.maxEntries ?? 10_000;
+    this.verified = new LRUCache({ max: options.maxEntries ?? 10_000 });
     this.now = options.now ?? Date.now;
   }
 
   async verify(token: string, requestId: string | undefined): Promise<TenantContext> {
     const known = this.verified.get(token);
-    if (known) {
-      if (known.expiresAtMs > this.now()) return contextOf(known.claims, requestId);
-      this.verified.delete(token);
-    }
+    if (known && known.expiresAtMs > this.now()) return contextOf(known.claims, requestId);
     const result = await verifiedClaims(token, this.keys, this.options);
-    if (result.claims.rid === undefined) {
-      if (this.verified.size >= this.maxEntries) {
-        const oldest = this.verified.keys().next();
-        if (!oldest.done) this.verified.delete(oldest.value);
-      }
-      this.verified.set(token, result);
-    }
+    // Per-request tokens are not kept: each is seen once.
+    if (result.claims.rid === undefined) this.verified.set(token, result);
     return contextOf(result.claims, requestId);
   }
 }
