@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { signSharedContextToken } from '@tenantry/tenancy';
 import type { ContextTokenSigningKey, SharedContextClaims } from '@tenantry/tenancy';
 
@@ -17,14 +18,13 @@ export interface SharedContextTokensOptions {
  * request was the gateway's largest single CPU item (bench/README.md, ADR 0018).
  */
 export class SharedContextTokens {
-  private readonly tokens = new Map<string, { token: string; reuseUntilMs: number }>();
+  private readonly tokens: LRUCache<string, { token: string; reuseUntilMs: number }>;
   private readonly ttlSeconds: number;
-  private readonly maxEntries: number;
   private readonly now: () => number;
 
   constructor(private readonly options: SharedContextTokensOptions) {
     this.ttlSeconds = options.ttlSeconds ?? 60;
-    this.maxEntries = options.maxEntries ?? 10_000;
+    this.tokens = new LRUCache({ max: options.maxEntries ?? 10_000 });
     this.now = options.now ?? Date.now;
   }
 
@@ -43,11 +43,6 @@ export class SharedContextTokens {
       ttlSeconds: this.ttlSeconds,
       audience,
     });
-    this.tokens.delete(key);
-    if (this.tokens.size >= this.maxEntries) {
-      const oldest = this.tokens.keys().next();
-      if (!oldest.done) this.tokens.delete(oldest.value);
-    }
     // Signed in whole seconds: count the reuse window from the second the token says it began.
     const issuedAtMs = Math.floor(now / 1000) * 1000;
     this.tokens.set(key, { token, reuseUntilMs: issuedAtMs + (this.ttlSeconds * 1000) / 2 });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { RateLimitPolicy } from '../config';
 import { TOKEN_BUCKET_REFILL_LUA } from './token-bucket-refill.lua';
 
@@ -60,12 +61,13 @@ export class AuthFailureLimiter {
    * the peek, one Redis call per request. A failure seen here forgets the address at once, so
    * an address that is failing is asked about on every request, as before.
    */
-  private readonly recentlyAllowed = new Map<string, number>();
+  private readonly recentlyAllowed: LRUCache<string, number>;
 
   constructor(private readonly options: AuthFailureLimiterOptions) {
     options.redis.defineCommand('tenantryAuthFailurePeek', { numberOfKeys: 1, lua: PEEK_LUA });
     options.redis.defineCommand('tenantryAuthFailureCharge', { numberOfKeys: 1, lua: CHARGE_LUA });
     this.redis = options.redis as AuthFailureRedis;
+    this.recentlyAllowed = new LRUCache({ max: options.maxAllowedEntries ?? 10_000 });
   }
 
   private keyOf(address: string): string {
@@ -109,10 +111,6 @@ export class AuthFailureLimiter {
   private rememberAllowed(address: string, now: number): void {
     const cacheMs = this.options.allowedCacheMs ?? 1000;
     if (cacheMs <= 0) return;
-    if (this.recentlyAllowed.size >= (this.options.maxAllowedEntries ?? 10_000)) {
-      const oldest = this.recentlyAllowed.keys().next();
-      if (!oldest.done) this.recentlyAllowed.delete(oldest.value);
-    }
     this.recentlyAllowed.set(address, now + cacheMs);
   }
 }

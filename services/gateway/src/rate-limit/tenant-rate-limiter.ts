@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { RateLimitPolicy } from '../config';
 import { TOKEN_BUCKET_REFILL_LUA } from './token-bucket-refill.lua';
 
@@ -69,12 +70,13 @@ export class TenantRateLimiter {
    * is refused here, exactly as Redis would, without a call. A flooding tenant's excess then
    * costs the gateway no Redis round trip.
    */
-  private readonly emptyUntil = new Map<string, { retryAt: number; fullAt: number }>();
+  private readonly emptyUntil: LRUCache<string, { retryAt: number; fullAt: number }>;
 
   constructor(private readonly options: TenantRateLimiterOptions) {
     options.redis.defineCommand('tenantryTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
     this.redis = options.redis as TokenBucketRedis;
     this.keyPrefix = options.keyPrefix ?? 'gateway:rate:';
+    this.emptyUntil = new LRUCache({ max: options.maxEmptyEntries ?? 10_000 });
   }
 
   policyOf(tenantId: string): RateLimitPolicy {
@@ -129,11 +131,6 @@ export class TenantRateLimiter {
 
   private rememberEmpty(tenantId: string, now: number, retryMs: number, fullMs: number): void {
     if (retryMs <= 0) return;
-    this.emptyUntil.delete(tenantId);
-    if (this.emptyUntil.size >= (this.options.maxEmptyEntries ?? 10_000)) {
-      const oldest = this.emptyUntil.keys().next();
-      if (!oldest.done) this.emptyUntil.delete(oldest.value);
-    }
     this.emptyUntil.set(tenantId, { retryAt: now + retryMs, fullAt: now + fullMs });
   }
 }
