@@ -6,6 +6,9 @@ import type { EventEnvelope } from '@tenantry/events';
 import { waitFor } from '@tenantry/testing';
 import { apiCallCompletedHandler } from '../src/messaging/api-call-completed.handler';
 import { BillingTestBed } from './support/billing-test-bed';
+import { apiCallPayload } from './support/event-test-producer';
+
+const AT = new Date('2026-03-05T10:00:00.000Z');
 
 /**
  * One tenant's usage on different partitions is applied at once (ADR 0017): each partition's
@@ -33,24 +36,13 @@ describe('usage aggregate shards', () => {
         source: '/services/gateway',
         type: ApiCallCompletedEvent.type,
         specversion: '1.0',
-        time: '2026-03-05T10:00:00.000Z',
+        time: AT.toISOString(),
         subject: requestId,
         tenantid: tenantId,
         actortype: 'user',
         actorid: 'u-1',
         correlationid: requestId,
-        data: {
-          tenantId,
-          actorType: 'user',
-          actorId: 'u-1',
-          method: 'GET',
-          route: '/v1/members',
-          service: 'identity',
-          status: 200,
-          latencyMs: 1,
-          requestId,
-          completedAt: '2026-03-05T10:00:00.000Z',
-        },
+        data: apiCallPayload(tenantId, AT, requestId),
       };
     });
   }
@@ -149,18 +141,12 @@ describe('usage aggregate shards', () => {
     for (let i = 0; i < produced; i++) {
       const requestId = `req-${randomUUID()}`;
       // Keyed by request id, as the gateway does: the calls spread over gateway.usage's partitions.
-      await bed.producer.publish(tenantId, ApiCallCompletedEvent, requestId, {
+      await bed.producer.publish(
         tenantId,
-        actorType: 'user',
-        actorId: 'u-1',
-        method: 'GET',
-        route: '/v1/members',
-        service: 'identity',
-        status: 200,
-        latencyMs: 1,
+        ApiCallCompletedEvent,
         requestId,
-        completedAt: '2026-03-05T10:00:00.000Z',
-      });
+        apiCallPayload(tenantId, AT, requestId),
+      );
     }
     await waitFor('every call in the ledger', async () =>
       (await ledger(tenantId)) === produced ? true : undefined,

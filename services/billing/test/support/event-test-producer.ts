@@ -145,17 +145,28 @@ export class EventTestProducer {
     envelopeTenant = tenantId,
   ): Promise<EventMetadata> {
     return this.publish(envelopeTenant, ApiCallCompletedEvent, tenantId, {
-      tenantId,
-      actorType: 'user',
-      actorId: 'u-1',
-      method: 'GET',
-      route: '/v1/members',
-      service: 'identity',
-      status: 200,
-      latencyMs: 3.5,
-      requestId: `req-${randomUUID()}`,
-      completedAt: at.toISOString(),
+      ...apiCallPayload(tenantId, at),
       ...overrides,
     });
   }
+}
+
+/** A successful API call of `tenantId` at `at`, as the gateway reports it. */
+export function apiCallPayload(
+  tenantId: string,
+  at: Date,
+  requestId = `req-${randomUUID()}`,
+): ApiCallCompleted {
+  return {
+    tenantId,
+    actorType: 'user',
+    actorId: 'u-1',
+    method: 'GET',
+    route: '/v1/members',
+    service: 'identity',
+    status: 200,
+    latencyMs: 3.5,
+    requestId,
+    completedAt: at.toISOString(),
+  };
 }
