@@ -74,11 +74,16 @@ describe('inbox consumer on batches', () => {
     return catalogue;
   }
 
-  /** All in one produce request: they land together and are fetched as one batch. */
+  /**
+   * All in one produce request: they land together and are fetched as one batch. With `perSend`,
+   * that many per request instead: each request is a record batch of its own on the broker, so a
+   * small `maxBytesPerPartition` makes the consumer fetch them a few at a time.
+   */
   async function produce(
     catalogue: ReturnType<typeof orderCatalogue>,
     events: readonly Planned[],
     partition?: number,
+    perSend = events.length,
   ): Promise<void> {
     const messages = await Promise.all(
       events.map(async (event) => {
@@ -106,7 +111,10 @@ describe('inbox consumer on batches', () => {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {
-      await producer.send({ topic: catalogue.topic, acks: -1, messages });
+      for (let start = 0; start < messages.length; start += perSend) {
+        const chunk = messages.slice(start, start + perSend);
+        await producer.send({ topic: catalogue.topic, acks: -1, messages: chunk });
+      }
     } finally {
       await producer.disconnect();
     }
@@ -120,15 +128,23 @@ describe('inbox consumer on batches', () => {
     );
   }
 
-  /** Per-event handler (`on`) unless `batch`; either refuses an order whose note is "poison". */
+  /**
+   * Per-event handler (`on`) unless `batch`; either refuses an order whose note is "poison", and
+   * takes `slowMs` longer per call for an order whose note is "slow".
+   */
   async function startInbox(
     catalogue: ReturnType<typeof orderCatalogue>,
     name: string,
     seen: Seen[],
-    options: { batch?: boolean } & Partial<InboxConsumerOptions> = {},
+    options: { batch?: boolean; slowMs?: number } & Partial<InboxConsumerOptions> = {},
   ): Promise<InboxConsumer> {
     const refuse = (event: EventEnvelope<OrderPlaced>): void => {
       if (event.data.note === 'poison') throw new Error(`order ${event.data.orderId} refused`);
+    };
+    const slow = async (events: readonly EventEnvelope<OrderPlaced>[]): Promise<void> => {
+      if (options.slowMs && events.some((event) => event.data.note === 'slow')) {
+        await new Promise((resolve) => setTimeout(resolve, options.slowMs));
+      }
     };
     const inbox = new InboxConsumer({
       name,
@@ -143,6 +159,7 @@ describe('inbox consumer on batches', () => {
     if (options.batch) {
       inbox.onBatch(catalogue.orderPlaced, async (events, tx) => {
         events.forEach(refuse);
+        await slow(events);
         await insertOrders(
           tx,
           events.map((event) => event.data.orderId),
@@ -151,6 +168,7 @@ describe('inbox consumer on batches', () => {
     } else {
       inbox.on(catalogue.orderPlaced, async (event, tx) => {
         refuse(event);
+        await slow([event]);
         await insertOrders(tx, [event.data.orderId]);
       });
     }
@@ -313,5 +331,88 @@ describe('inbox consumer on batches', () => {
     // Each tenant's own order is kept.
     expect(await ledger(burst)).toEqual(burstEvents.map((event) => event.orderId));
     expect(await ledger(quiet)).toEqual(quietEvents.map((event) => event.orderId));
+  });
+
+  describe('with read-ahead', () => {
+    /** Small fetches (a few record batches of 10 events each) and small, slow burst groups. */
+    const readAhead = {
+      batch: true,
+      slowMs: 25,
+      readAheadBytes: 1024 * 1024,
+      maxBytesPerPartition: 4 * 1024,
+      maxEventsPerTransaction: 10,
+      tenantGroupsConcurrently: 1,
+    };
+
+    async function committedOffset(group: string, topic: string): Promise<number> {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        return Number(offsets?.partitions[0]?.offset ?? -1);
+      } finally {
+        await admin.disconnect();
+      }
+    }
+
+    it("does not hold a tenant behind another tenant's burst of many fetches for more than a few rounds", async () => {
+      const catalogue = await freshCatalogue();
+      const burst = `tenant-${randomUUID()}`;
+      const quiet = `tenant-${randomUUID()}`;
+      const burstEvents = plan(burst, 400, 'burst').map((e) => ({ ...e, note: 'slow' }));
+      const quietEvents = plan(quiet, 3, 'quiet');
+      // The quiet tenant's events come after the whole burst, 40 record batches later.
+      await produce(catalogue, [...burstEvents, ...quietEvents], undefined, 10);
+      const seen: Seen[] = [];
+      const name = `${catalogue.topic}-inbox`;
+      const settledBatches: { firstOffset: string; lastOffset: string }[] = [];
+      await startInbox(catalogue, name, seen, {
+        ...readAhead,
+        onBatchSettled: (batch) => settledBatches.push(batch),
+      });
+      await waitFor('every event', () => seen.length === 403, { timeoutMs: 60_000 });
+
+      // Without read-ahead the quiet tenant would wait for the fetches of the burst ahead of it:
+      // at least 390 of its events. Fetching ahead, it is met while the burst's groups still run.
+      const quietPositions = seen.flatMap((s, i) => (s.tenant === quiet ? [i] : []));
+      expect(quietPositions[0]).toBeLessThan(200);
+      expect(seen.every((s) => s.outcome === 'processed')).toBe(true);
+      expect(await ledger(burst)).toEqual(burstEvents.map((event) => event.orderId));
+      expect(await ledger(quiet)).toEqual(quietEvents.map((event) => event.orderId));
+      // Everything settled is committed, and every fetched batch was reported, in order.
+      await waitFor('the final commit', async () =>
+        (await committedOffset(name, catalogue.topic)) === 403 ? true : undefined,
+      );
+      expect(settledBatches.length).toBeGreaterThan(1);
+      expect(settledBatches[0]?.firstOffset).toBe('0');
+      expect(settledBatches.at(-1)?.lastOffset).toBe('402');
+    });
+
+    it('commits only what is applied: stopped mid-burst and started again, it applies every event once, in order', async () => {
+      const catalogue = await freshCatalogue();
+      const tenant = `tenant-${randomUUID()}`;
+      const events = plan(tenant, 300).map((e) => ({ ...e, note: 'slow' }));
+      await produce(catalogue, events, undefined, 10);
+      const name = `${catalogue.topic}-inbox`;
+      const seen: Seen[] = [];
+      const first = await startInbox(catalogue, name, seen, readAhead);
+      await waitFor('part of the burst', () => (count(seen, 'processed') >= 50 ? true : undefined));
+      await first.stop();
+      started.splice(started.indexOf(first), 1);
+
+      // It had fetched far ahead of what it applied; the commit stayed with what it applied.
+      const applied = count(seen, 'processed');
+      expect(applied).toBeLessThan(300);
+      expect(await committedOffset(name, catalogue.topic)).toBeLessThanOrEqual(applied);
+
+      await startInbox(catalogue, name, seen, readAhead);
+      await waitFor('the rest', () => (count(seen, 'processed') === 300 ? true : undefined), {
+        timeoutMs: 60_000,
+      });
+      expect(await ledger(tenant)).toEqual(events.map((event) => event.orderId));
+      expect(seen.filter((s) => s.outcome !== 'processed' && s.outcome !== 'duplicate')).toEqual(
+        [],
+      );
+    });
   });
 });

@@ -21,6 +21,8 @@ import type { InboxFaultMetrics } from './inbox-fault-metrics';
 import { inboxFaultMetrics } from './inbox-fault-metrics';
 import type { OutageBackoff, RetryPolicy } from './retry-policy';
 import { DEFAULT_OUTAGE_BACKOFF, DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy';
+import type { SettledBatch } from './read-ahead-window';
+import { ReadAheadWindow } from './read-ahead-window';
 
 export type EventHandler<T> = (event: EventEnvelope<T>, tx: TenantTransaction) => Promise<void>;
 
@@ -40,6 +42,12 @@ export type EventBatchHandler<T> = (
  * rows that those transactions do not share.
  */
 export interface EventBatchSource {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** A fetched batch whose events, and every event before them in the partition, are settled. */
+export interface SettledFetchedBatch extends SettledBatch {
   readonly topic: string;
   readonly partition: number;
 }
@@ -79,10 +87,26 @@ export interface InboxConsumerOptions {
   readonly maxBytesPerPartition?: number;
   /** Most bytes of one fetch over all partitions (kafkajs' default, 10 MiB, when absent). */
   readonly maxBytes?: number;
+  /**
+   * Read-ahead (off when absent or 0): fetched events of all partitions held in memory ahead of
+   * the committed offsets, up to about this many bytes (key, value and headers). Fetching then
+   * goes on while the events already fetched are applied, in tenant rounds over everything held
+   * for a partition, so a tenant's event behind another tenant's burst waits for about one round
+   * once it is fetched, not for the burst. Offsets are committed only up to the last event before
+   * which every event is settled; after a restart or a rebalance the rest is fetched again and
+   * what was applied already is skipped by the inbox. Assumes producers that are not
+   * transactional (the platform's are idempotent), so the last record of a partition is an event.
+   */
+  readonly readAheadBytes?: number;
   /** Start from the earliest offset when the group has none yet. */
   readonly fromBeginning?: boolean;
   /** Called once per message with its outcome (for tests and extra bookkeeping). */
   readonly onOutcome?: (outcome: InboxOutcome, metadata: EventMetadata | undefined) => void;
+  /**
+   * Called when every event of a fetched batch, and every event before it in its partition, is
+   * settled, with the time from its fetch until then (for benchmarks and tests).
+   */
+  readonly onBatchSettled?: (batch: SettledFetchedBatch) => void;
   /** Outcome counts, DLQ counts and consumer lag go here when given. */
   readonly metrics?: PlatformMetrics;
 }
@@ -147,6 +171,32 @@ interface PartitionOutage {
 function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
+
+/** What read-ahead holds of one partition, and the worker applying it. */
+class HeldPartition {
+  readonly window = new ReadAheadWindow<ReadyEvent>();
+  worker: Promise<void> | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    /** The worker of the same partition's window before a rebalance: this one starts after it. */
+    readonly previous: Promise<void> | undefined,
+  ) {}
+}
+
+/** About what a message holds in memory: its key, value and headers. */
+function messageBytes(message: KafkaMessage): number {
+  let bytes = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    bytes += name.length;
+    if (Array.isArray(value)) for (const v of value) bytes += v.length;
+    else if (value !== undefined) bytes += value.length;
+  }
+  return bytes;
+}
+
+const noHeartbeat = (): Promise<void> => Promise.resolve();
 
 class ConsumerStoppingError extends Error {
   constructor() {
@@ -213,6 +263,10 @@ export class InboxConsumer {
    * not committed: skipped when the partition is fetched again, so nothing is dead-lettered twice.
    */
   private readonly settledAhead = new Map<string, Set<string>>();
+  /** Read-ahead: what is held of each partition (see `readAheadBytes`). */
+  private readonly held = new Map<string, HeldPartition>();
+  /** Workers of windows dropped by a rebalance, until they have finished their round. */
+  private readonly retiring = new Map<string, Promise<void>>();
   /** When the running kafkajs consumer crashed (cleared when it has joined its group again). */
   private crashedAt: number | undefined;
   private restartAttempts = 0;
@@ -321,11 +375,13 @@ export class InboxConsumer {
       topics: this.topics,
       fromBeginning: this.options.fromBeginning ?? true,
     });
+    const readsAhead = this.readsAhead;
     await consumer.run({
-      autoCommit: true,
+      // Read-ahead resolves (fetches) past what is settled, so it commits the settled prefix itself.
+      autoCommit: !readsAhead,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.handleBatch(payload),
+      eachBatch: (payload) => (readsAhead ? this.readAhead(payload) : this.handleBatch(payload)),
     });
   }
 
@@ -372,6 +428,8 @@ export class InboxConsumer {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.crashedAt = undefined;
+    // Read-ahead workers finish their round and commit it while the consumer still runs.
+    await Promise.allSettled([...this.held.values()].map((held) => held.worker));
     this.forgetPartitions();
     this.outageSince = undefined;
     await this.consumer?.disconnect().catch(() => undefined);
@@ -396,6 +454,7 @@ export class InboxConsumer {
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = payload.batch;
     if (!payload.isRunning() || payload.isStale()) return;
+    const fetchedAt = Date.now();
     const key = partitionKey(topic, partition);
     const alreadySettled = this.settledAhead.get(key);
     const settled = new Uint8Array(messages.length);
@@ -505,6 +564,195 @@ export class InboxConsumer {
     }
     if (stoppedAt) return pause(stoppedAt.error);
     if (advance()) this.partitionRecovered(topic, partition);
+    if (frontier === messages.length && messages.length > 0) {
+      this.options.onBatchSettled?.({
+        topic,
+        partition,
+        size: messages.length,
+        firstOffset: (messages[0] as KafkaMessage).offset,
+        lastOffset: (messages[messages.length - 1] as KafkaMessage).offset,
+        durationMs: Date.now() - fetchedAt,
+      });
+    }
+  }
+
+  private get readsAhead(): boolean {
+    return (this.options.readAheadBytes ?? 0) > 0;
+  }
+
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const held of this.held.values()) bytes += held.window.bytes;
+    return bytes;
+  }
+
+  /**
+   * Read-ahead's eachBatch: the batch joins what is held of its partition (decoded; ignored and
+   * undecodable events settled at once), the fetch position moves past it, and the partition's
+   * worker applies what is held. Returns at once unless more than `readAheadBytes` is held: then
+   * it waits (heartbeating) for the workers to catch up, which holds the next fetch.
+   */
+  private async readAhead(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = payload.batch;
+    if (!payload.isRunning() || payload.isStale() || this.stopping) return;
+    const key = partitionKey(topic, partition);
+    let held = this.held.get(key);
+    if (!held) {
+      held = new HeldPartition(topic, partition, this.retiring.get(key));
+      this.held.set(key, held);
+    }
+    const { window } = held;
+    const fetchedAt = Date.now();
+    let first: string | undefined;
+    let size = 0;
+    const markBatch = (): void => {
+      if (first !== undefined) window.markBatch(first, size, fetchedAt);
+      if (window.lastOffset !== undefined) payload.resolveOffset(window.lastOffset);
+      this.wake(held as HeldPartition);
+    };
+    for (const message of messages) {
+      if (window.has(message.offset)) continue;
+      const seq = window.nextSeq;
+      const preparing = this.prepare(message, seq);
+      const prepared = preparing instanceof Promise ? await preparing : preparing;
+      if (window.closed) return;
+      if (prepared.kind === 'transient') {
+        // The registry is down: what came before goes on, the next fetch starts at this event.
+        markBatch();
+        await this.backOff(
+          topic,
+          partition,
+          { offset: message.offset, error: prepared.error },
+          payload,
+        );
+        return;
+      }
+      const bytes = messageBytes(message);
+      if (prepared.kind === 'ready') {
+        window.add(message.offset, bytes, { event: prepared, tenant: prepared.metadata.tenantid });
+      } else {
+        if (prepared.kind === 'ignored') this.record('ignored', prepared.metadata);
+        else await this.deadLetter(topic, partition, message, prepared.error, 1, prepared.metadata);
+        window.add(message.offset, bytes);
+      }
+      first ??= message.offset;
+      size += 1;
+    }
+    markBatch();
+    const budget = this.options.readAheadBytes ?? 0;
+    while (
+      this.heldBytes() > budget &&
+      payload.isRunning() &&
+      !payload.isStale() &&
+      !this.stopping &&
+      !window.closed
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await payload.heartbeat();
+    }
+  }
+
+  /** Starts the partition's worker unless it runs. */
+  private wake(held: HeldPartition): void {
+    if (held.worker || held.window.closed) return;
+    held.worker = (async () => {
+      await held.previous;
+      await this.work(held);
+    })()
+      .catch((error: unknown) => this.workerFailed(held, error))
+      .finally(() => {
+        held.worker = undefined;
+        // Events may have come in after its last look.
+        if (held.window.pending > 0 && !held.window.closed && !this.stopping) this.wake(held);
+      });
+  }
+
+  /**
+   * Applies what is held of one partition, a round at a time (one group of each tenant with
+   * events pending, tenantGroupsConcurrently at once), committing the settled prefix after each
+   * round. Events fetched meanwhile join the next round. A dependency that is down holds the
+   * partition with the outage backoff, then the same events are tried again.
+   */
+  private async work(held: HeldPartition): Promise<void> {
+    const { window, topic, partition } = held;
+    const groupSize = this.options.maxEventsPerTransaction ?? 500;
+    const limit = Math.max(1, this.options.tenantGroupsConcurrently ?? 2);
+    const open = { isRunning: () => !window.closed && !this.stopping, heartbeat: noHeartbeat };
+    for (;;) {
+      await this.commitSettled(held);
+      if (!open.isRunning() || window.pending === 0) return;
+      const groups = window.round(groupSize);
+      const failure = await this.runRound(held, groups, limit);
+      if (failure) {
+        await this.commitSettled(held);
+        const offset = (groups[0]?.[0] as ReadyEvent | undefined)?.message.offset ?? '';
+        await this.backOff(topic, partition, { offset, error: failure }, open);
+      }
+    }
+  }
+
+  /** One round's groups, `limit` at a time; the transient failure that stopped one, if any. */
+  private async runRound(
+    held: HeldPartition,
+    groups: readonly ReadyEvent[][],
+    limit: number,
+  ): Promise<Error | undefined> {
+    const { window, topic, partition } = held;
+    const settle = (event: ReadyEvent): void => window.settle(event.index, event.metadata.tenantid);
+    let next = 0;
+    let failure: Error | undefined;
+    const lane = async (): Promise<void> => {
+      while (next < groups.length && !failure && !window.closed && !this.stopping) {
+        const group = groups[next] as ReadyEvent[];
+        next += 1;
+        const transient = await this.handleGroup(topic, partition, group, noHeartbeat, settle);
+        failure ??= transient;
+      }
+    };
+    const lanes = await Promise.allSettled(
+      Array.from({ length: Math.min(limit, groups.length) }, lane),
+    );
+    const rejected = lanes.find(
+      (lane): lane is PromiseRejectedResult => lane.status === 'rejected',
+    );
+    if (rejected) throw rejected.reason;
+    return failure;
+  }
+
+  /** Moves the partition's settled prefix and commits it (the next offset after it). */
+  private async commitSettled(held: HeldPartition): Promise<void> {
+    const { window, topic, partition } = held;
+    const { offset, batches } = window.advance(Date.now());
+    for (const batch of batches) this.options.onBatchSettled?.({ topic, partition, ...batch });
+    if (offset === undefined || window.closed) return;
+    this.partitionRecovered(topic, partition);
+    try {
+      await this.consumer?.commitOffsets([
+        { topic, partition, offset: (BigInt(offset) + 1n).toString() },
+      ]);
+    } catch (error) {
+      // The next round's commit carries it; until then a restart refetches and the inbox skips.
+      this.logger.warn('offset commit failed; it is retried after the next round', {
+        err: error,
+        consumer: this.options.name,
+        topic,
+        partition,
+        offset,
+      });
+    }
+  }
+
+  /**
+   * A worker hit something else than a dependency being down (a dead-letter send that failed):
+   * as when an exception leaves a kafkajs batch, the consumer is restarted from the committed
+   * offsets, with nothing held.
+   */
+  private workerFailed(held: HeldPartition, error: unknown): void {
+    if (this.stopping || held.window.closed || error instanceof ConsumerStoppingError) return;
+    this.crashedAt ??= Date.now();
+    this.faults?.crashes.inc({ consumer: this.options.name, restarted_by: 'inbox' });
+    this.forgetPartitions();
+    this.scheduleRestart(error);
   }
 
   /**
@@ -517,7 +765,7 @@ export class InboxConsumer {
     topic: string,
     partition: number,
     paused: ChunkPause,
-    payload: EachBatchPayload,
+    payload: Pick<EachBatchPayload, 'isRunning' | 'heartbeat'>,
   ): Promise<void> {
     const key = partitionKey(topic, partition);
     const outage = this.outages.get(key) ?? { attempts: 0 };
@@ -572,6 +820,16 @@ export class InboxConsumer {
   private forgetPartitions(): void {
     this.outages.clear();
     this.settledAhead.clear();
+    for (const [key, held] of this.held) {
+      held.window.closed = true;
+      const worker = held.worker;
+      if (!worker) continue;
+      this.retiring.set(key, worker);
+      void worker.finally(() => {
+        if (this.retiring.get(key) === worker) this.retiring.delete(key);
+      });
+    }
+    this.held.clear();
     this.faults?.paused.set({ consumer: this.options.name }, 0);
   }
 
