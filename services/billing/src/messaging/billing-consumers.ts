@@ -32,6 +32,15 @@ export const USAGE_PARTITIONS_CONSUMED_CONCURRENTLY = 12;
  */
 export const USAGE_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 
+/**
+ * Read-ahead of the usage consumer (InboxConsumer `readAheadBytes`): about 60,000 usage events
+ * (≈ 650 bytes each) held beyond the committed offsets over all partitions, so another tenant's
+ * call behind a flood of up to that many on its partition is met after about one tenant round,
+ * not after the flood. In memory that is about 3× the bytes (decoded envelopes), within the
+ * service's 384 MiB heap.
+ */
+export const USAGE_READ_AHEAD_BYTES = 40 * 1024 * 1024;
+
 export interface BillingConsumersOptions {
   readonly consumers: ServiceConsumers;
   readonly deps: BillingDeps;
@@ -63,6 +72,7 @@ export function createBillingConsumers(options: BillingConsumersOptions): Billin
       partitionsConsumedConcurrently: USAGE_PARTITIONS_CONSUMED_CONCURRENTLY,
       maxBytesPerPartition: USAGE_MAX_BYTES_PER_PARTITION,
       maxBytes: USAGE_PARTITIONS_CONSUMED_CONCURRENTLY * USAGE_MAX_BYTES_PER_PARTITION,
+      readAheadBytes: USAGE_READ_AHEAD_BYTES,
       ...(options.usageRetry ? { retry: options.usageRetry } : {}),
       onOutcome: (outcome) => options.onUsageOutcome?.(outcome),
     })

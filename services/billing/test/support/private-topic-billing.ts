@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 // A test harness writing the exact wire format the outboxes write (so a test controls what one
 // fetch returns) and choosing partitions with the producer's own partitioner: no service code.
 // eslint-disable-next-line no-restricted-imports
-import type { Consumer, ConsumerConfig, Kafka, Message, PartitionMetadata } from 'kafkajs';
+import type { Kafka, Message, PartitionMetadata } from 'kafkajs';
 // eslint-disable-next-line no-restricted-imports
 import { Partitioners } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -52,7 +52,10 @@ import { SeatRepository } from '../../src/persistence/seat-repository';
 import { SubscriptionRepository } from '../../src/persistence/subscription-repository';
 import { UsageRepository } from '../../src/persistence/usage-repository';
 
-/** One fetched kafkajs batch the consumer finished (its `END_BATCH_PROCESS` instrumentation). */
+/**
+ * One fetched kafkajs batch the consumer finished: every event of it, and every one before it in
+ * its partition, settled (the inbox's `onBatchSettled`).
+ */
 export interface FinishedBatch {
   readonly consumer: string;
   readonly topic: string;
@@ -60,7 +63,7 @@ export interface FinishedBatch {
   readonly size: number;
   readonly firstOffset: string;
   readonly lastOffset: string;
-  /** Wall time of the whole `eachBatch` call (every tenant group of the batch), ms. */
+  /** From its fetch until then, ms. */
   readonly durationMs: number;
   /** `Date.now()` when it finished. */
   readonly at: number;
@@ -123,12 +126,15 @@ class RedirectedConsumers extends ServiceConsumers {
     const consumer = new RedirectedInboxConsumer(
       {
         ...this.wiring,
-        kafka: observedKafka(this.wiring.kafka, name, observer),
         ...options,
         name,
         onOutcome: (outcome, metadata) => {
           options.onOutcome?.(outcome, metadata);
           observer.outcome?.(name, outcome, metadata);
+        },
+        onBatchSettled: (batch) => {
+          options.onBatchSettled?.(batch);
+          observer.batch?.({ consumer: name, ...batch, at: Date.now() });
         },
       },
       this.redirect,
@@ -136,28 +142,6 @@ class RedirectedConsumers extends ServiceConsumers {
     this.created.set(name, consumer);
     return consumer;
   }
-}
-
-/** The same client, but every consumer it makes reports its finished batches. */
-function observedKafka(kafka: Kafka, name: string, observer: BillingObserver): Kafka {
-  const observed = Object.create(kafka) as Kafka;
-  observed.consumer = (config: ConsumerConfig): Consumer => {
-    const consumer = kafka.consumer(config);
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      observer.batch?.({
-        consumer: name,
-        topic: payload.topic,
-        partition: payload.partition,
-        size: payload.batchSize,
-        firstOffset: payload.firstOffset,
-        lastOffset: payload.lastOffset,
-        durationMs: payload.duration,
-        at: Date.now(),
-      });
-    });
-    return consumer;
-  };
-  return observed;
 }
 
 const silent: EventsLogger = {
