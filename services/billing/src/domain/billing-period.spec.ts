@@ -1,4 +1,10 @@
-import { periodAfter, periodContaining, periodLabel, periodSeconds } from './billing-period';
+import {
+  periodAfter,
+  periodContaining,
+  periodFinder,
+  periodLabel,
+  periodSeconds,
+} from './billing-period';
 
 const HOUR = 3600n;
 
@@ -36,5 +42,31 @@ describe('billing periods', () => {
 
   it('refuses an unknown zone', () => {
     expect(() => periodContaining(new Date(), 'Mars/Olympus')).toThrow(/time zone/);
+    // Also after a valid zone was seen (valid zones are remembered).
+    periodContaining(new Date(), 'Europe/Berlin');
+    expect(() => periodContaining(new Date(), 'Mars/Olympus')).toThrow(/time zone/);
+  });
+
+  it('are found for many instants as periodContaining finds them, across boundaries and in both directions', () => {
+    const zone = 'Europe/Berlin';
+    const find = periodFinder(zone);
+    // Local midnight of 1 April in Berlin is 31 March 22:00 UTC (summer time).
+    const instants = [
+      '2026-03-31T21:59:59.999Z',
+      '2026-03-31T22:00:00.000Z',
+      '2026-03-15T00:00:00.000Z',
+      '2026-04-30T21:59:59.999Z',
+      '2026-04-30T22:00:00.000Z',
+      '2026-04-10T12:00:00.000Z',
+    ].map((iso) => new Date(iso));
+    for (const instant of instants) {
+      const found = find(instant);
+      const expected = periodContaining(instant, zone);
+      expect([found.start.toISOString(), found.end.toISOString()]).toEqual([
+        expected.start.toISOString(),
+        expected.end.toISOString(),
+      ]);
+    }
+    expect(find(instants[1]!)).toBe(find(instants[5]!));
   });
 });

@@ -19,9 +19,17 @@ export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
+/**
+ * Zones found valid: luxon's check builds an Intl.DateTimeFormat each time, which was a fifth of
+ * usage ingestion's CPU when asked per event. IANA names are a few hundred, so this stays small.
+ */
+const validZones = new Set<string>([UTC]);
+
 function zoneOf(timeZone: string | null | undefined): string {
   const zone = timeZone ?? UTC;
+  if (validZones.has(zone)) return zone;
   if (!IANAZone.isValidZone(zone)) throw new InvalidTimeZoneError(zone);
+  validZones.add(zone);
   return zone;
 }
 
@@ -36,6 +44,20 @@ export function periodContaining(instant: Date, timeZone?: string | null): Billi
   const start = local.startOf('month');
   const end = start.plus({ months: 1 });
   return { start: start.toJSDate(), end: end.toJSDate() };
+}
+
+/**
+ * `periodContaining` for many instants of one zone (a batch of usage events): the last period is
+ * reused while the instants fall inside it, so luxon runs once per period, not once per event.
+ */
+export function periodFinder(timeZone?: string | null): (instant: Date) => BillingPeriod {
+  let last: BillingPeriod | undefined;
+  return (instant) => {
+    const t = instant.getTime();
+    if (last && t >= last.start.getTime() && t < last.end.getTime()) return last;
+    last = periodContaining(instant, timeZone);
+    return last;
+  };
 }
 
 /** The period right after `period` (same zone). */

@@ -2,7 +2,7 @@ import type { ApiCallCompleted } from '@tenantry/contracts';
 import type { TenantTransaction } from '@tenantry/db';
 import type { EventEnvelope } from '@tenantry/events';
 import { TenantDeletedRefusal } from '@tenantry/events';
-import { periodContaining } from '../../domain/billing-period';
+import { periodFinder } from '../../domain/billing-period';
 import { API_CALLS_METER } from '../../persistence/usage-repository';
 import type { BillingDeps } from '../billing-deps';
 
@@ -50,6 +50,7 @@ export async function recordUsageBatch(
     }
     throw new UsageRefusedError(`unknown tenant ${tx.tenantId}`);
   }
+  const periodOf = periodFinder(subscription.timeZone);
   const records = events
     .filter((event) => isBillableCall(event.data.status))
     .map((event) => {
@@ -60,7 +61,7 @@ export async function recordUsageBatch(
         meter: API_CALLS_METER,
         quantity: 1n,
         occurredAt,
-        periodStart: periodContaining(occurredAt, subscription.timeZone).start,
+        periodStart: periodOf(occurredAt).start,
       };
     });
   return deps.usage.recordMany(tx, records, shard);
