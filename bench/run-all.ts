@@ -4,6 +4,7 @@
  *   npm run bench                    quick sizes (a few minutes)
  *   npm run bench -- --full          full sizes (or BENCH_FULL=1)
  *   BENCH_ONLY=gateway,tracing,e2e npm run bench
+ *   BENCH_ONLY=invoices npm run bench    billing's invoice run (issue 8)
  *
  * Addresses come from KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_ADMIN_URL when all three are
  * set; otherwise the private `bench` profile of the local stack is started (and stopped again at
@@ -17,6 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { authzOptionsFromEnv, authzTable, runAuthzCheckBench } from './authz-check.bench';
 import type { AuthzBenchResult } from './authz-check.bench';
+import {
+  invoiceRunOptionsFromEnv,
+  invoiceRunTable,
+  runInvoiceRunBench,
+} from './billing-invoice-run.bench';
+import type { InvoiceRunResult } from './billing-invoice-run.bench';
 import { billingOptionsFromEnv, billingTable, runBillingUsageBench } from './billing-usage.bench';
 import type { BillingBenchResult } from './billing-usage.bench';
 import { endToEndOptionsFromEnv, endToEndTable, runEndToEndBench } from './end-to-end.bench';
@@ -141,6 +148,37 @@ const billing: Bench<ReturnType<typeof billingOptionsFromEnv>, BillingBenchResul
   ],
 };
 
+const invoices: Bench<ReturnType<typeof invoiceRunOptionsFromEnv>, InvoiceRunResult> = {
+  name: 'invoices',
+  options: invoiceRunOptionsFromEnv,
+  run: runInvoiceRunBench,
+  table: invoiceRunTable,
+  // Issue 8 asks for the figures (time, and bounded by batches), with no aim.
+  summary: ({ small, large, ...r }) => [
+    {
+      name: `billing invoice run, ${fmtRate(large.tenants)} tenants / ${fmtRate(large.events)} events: s`,
+      measured: `${fmtRate(large.invoicesPerSecond)} invoices/s, ${fmtRate(large.eventsPerSecond)} usage ev/s`,
+      ...shown(Number(large.wallSeconds.toFixed(2))),
+    },
+    {
+      name: 'billing invoice run, peak heap growth (MiB)',
+      measured: `${small.heapGrowthMiB.toFixed(1)} at 1/10 of the size`,
+      ...shown(Number(large.heapGrowthMiB.toFixed(1))),
+    },
+    {
+      name: `billing invoice run, time ${fmtRatio(r.tenantRatio)}× size / 1/10`,
+      measured: `${large.wallSeconds.toFixed(1)} / ${small.wallSeconds.toFixed(1)} s`,
+      ...shown(r.timeRatio),
+    },
+    {
+      name: `billing invoice run, heap growth ${fmtRatio(r.tenantRatio)}× size / 1/10`,
+      // Peak growth is mostly V8's young generation filling before a scavenge; kept = after a GC.
+      measured: `${large.heapGrowthMiB.toFixed(1)} / ${small.heapGrowthMiB.toFixed(1)} MiB; kept ${large.heapRetainedMiB.toFixed(1)} / ${small.heapRetainedMiB.toFixed(1)}`,
+      ...shown(r.heapRatio),
+    },
+  ],
+};
+
 const reporting: Bench<ReturnType<typeof reportingOptionsFromEnv>, ReportingBenchResult> = {
   name: 'reporting',
   options: reportingOptionsFromEnv,
@@ -258,6 +296,7 @@ const BENCHES: Bench<any, any>[] = [
   outbox,
   inbox,
   billing,
+  invoices,
   reporting,
   authz,
   gateway,

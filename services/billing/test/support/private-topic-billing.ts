@@ -5,13 +5,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kafka, Message, PartitionMetadata } from 'kafkajs';
 // eslint-disable-next-line no-restricted-imports
 import { Partitioners } from 'kafkajs';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { ApiCallCompleted } from '@tenantry/contracts';
 import {
   ApiCallCompletedEvent,
   BILLING_EVENTS,
   BILLING_JOBS,
+  InvoiceIssuedEvent,
   PLATFORM_TOPICS,
+  PeriodCloseRequestedJob,
   TenantCreatedEvent,
 } from '@tenantry/contracts';
 import { migrateServiceDatabase, openServiceDataSource, withTenant } from '@tenantry/db';
@@ -28,6 +31,7 @@ import {
   EventCodec,
   InboxConsumer,
   Outbox,
+  OutboxRelay,
   createKafkaClient,
   metadataToHeaders,
   provisionTopics,
@@ -40,6 +44,7 @@ import { createTestDatabase, waitFor } from '@tenantry/testing';
 import type { BillingDeps } from '../../src/application/billing-deps';
 import { BILLING_SOURCE } from '../../src/application/billing-deps';
 import { DEFAULT_DATABASE_POOL_SIZE } from '../../src/config';
+import type { Clock } from '../../src/domain/clock';
 import { SYSTEM_CLOCK } from '../../src/domain/clock';
 import type { BillingConsumers } from '../../src/messaging/billing-consumers';
 import { createBillingConsumers } from '../../src/messaging/billing-consumers';
@@ -85,6 +90,8 @@ export interface PrivateTopicBillingOptions {
   readonly usagePartitions?: number;
   readonly databasePoolSize?: number;
   readonly logger?: EventsLogger;
+  /** Billing's "now" (a ManualClock moves periods to their end); the system clock by default. */
+  readonly clock?: Clock;
 }
 
 /** An InboxConsumer whose handlers read `<domain>.<topic>` instead of the platform topic. */
@@ -175,6 +182,7 @@ export class PrivateTopicBilling {
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private declared = 0;
   private readonly started: InboxConsumer[] = [];
+  private relay: OutboxRelay | undefined;
 
   constructor(private readonly options: PrivateTopicBillingOptions) {
     this.domain = options.domain ?? `billing-priv-${randomBytes(4).toString('hex')}`;
@@ -238,13 +246,75 @@ export class PrivateTopicBilling {
       seats: new SeatRepository(),
       invoices: new InvoiceRepository(),
       schedule: new ScheduleRepository(),
-      // Nothing relays this outbox: billing's own events stay in the private database.
+      // Nothing relays this outbox unless `startRelay` is called, and then only to private topics.
       outbox: new Outbox(this.codec, BILLING_SOURCE),
-      clock: SYSTEM_CLOCK,
+      clock: this.options.clock ?? SYSTEM_CLOCK,
       paymentTermsDays: 14,
       closeRetryMs: 60_000,
     };
     return this;
+  }
+
+  get jobsTopic(): string {
+    return this.topicOf(PeriodCloseRequestedJob.topic);
+  }
+
+  get billingEventsTopic(): string {
+    return this.topicOf(InvoiceIssuedEvent.topic);
+  }
+
+  /**
+   * Billing's own outbox relayed by the real OutboxRelay, but to private copies of its topics
+   * (`<domain>.billing.jobs`, `<domain>.billing.events`, the platform's partition counts): a
+   * trigger on this database's event_outbox prefixes every row's topic with `<domain>.` (rows
+   * already waiting too), so a run of period-close jobs never reaches the platform's
+   * `billing.jobs`, which other test beds read. The jobs consumer already reads the private copy.
+   */
+  async startRelay(): Promise<OutboxRelay> {
+    if (this.relay) return this.relay;
+    const topics = [...new Set([...BILLING_EVENTS, ...BILLING_JOBS].map((d) => d.topic))];
+    await provisionTopics(
+      this.kafka,
+      topics.map((topic) => ({
+        name: this.topicOf(topic),
+        partitions: PLATFORM_TOPICS.find((t) => t.name === topic)?.partitions ?? 3,
+      })),
+    );
+    const prefix = `${this.domain}.`.replace(/'/g, "''");
+    // The table's owner (the migrations') may add a trigger; the service's role may not.
+    const owner = new Client({ connectionString: this.db.ownerUrl });
+    await owner.connect();
+    try {
+      await owner.query(`BEGIN`);
+      await owner.query(`
+        CREATE FUNCTION private_outbox_topic() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF left(NEW.topic, length(TG_ARGV[0])) <> TG_ARGV[0] THEN
+            NEW.topic := TG_ARGV[0] || NEW.topic;
+          END IF;
+          RETURN NEW;
+        END $$`);
+      await owner.query(`
+        CREATE TRIGGER private_outbox_topic BEFORE INSERT ON event_outbox
+        FOR EACH ROW EXECUTE FUNCTION private_outbox_topic('${prefix}')`);
+      await owner.query(
+        `UPDATE event_outbox SET topic = $1 || topic
+         WHERE published_at IS NULL AND left(topic, length($1)) <> $1`,
+        [`${this.domain}.`],
+      );
+      await owner.query(`COMMIT`);
+    } finally {
+      await owner.end();
+    }
+    // As the service runtime builds it (create-service.ts).
+    this.relay = new OutboxRelay({
+      dataSource: this.dataSource,
+      kafka: this.kafka,
+      logger: this.logger,
+      pollIntervalMs: 1000,
+    });
+    await this.relay.start();
+    return this.relay;
   }
 
   /** Another private usage topic (e.g. one per scenario), `<domain>.<name>.gateway.usage`. */
@@ -479,6 +549,7 @@ export class PrivateTopicBilling {
         this.logger.warn(`private billing cleanup: ${what} failed`, { err: error });
       }
     };
+    await step('stop the relay', async () => this.relay?.stop());
     for (const consumer of [...this.started])
       await step('stop consumer', () => this.stop(consumer));
     await step('delete topics and groups', async () => {
