@@ -188,7 +188,10 @@ class HeldPartition {
 /** About what a message holds in memory: its key, value and headers. */
 function messageBytes(message: KafkaMessage): number {
   let bytes = (message.key?.length ?? 0) + (message.value?.length ?? 0);
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
+  const headers = message.headers;
+  if (!headers) return bytes;
+  for (const name in headers) {
+    const value = headers[name];
     bytes += name.length;
     if (Array.isArray(value)) for (const v of value) bytes += v.length;
     else if (value !== undefined) bytes += value.length;
@@ -440,8 +443,12 @@ export class InboxConsumer {
   }
 
   private record(outcome: InboxOutcome, metadata: EventMetadata | undefined): void {
-    this.options.metrics?.inboxProcessedTotal.inc({ consumer: this.options.name, outcome });
+    this.countOutcome(outcome);
     this.options.onOutcome?.(outcome, metadata);
+  }
+
+  private countOutcome(outcome: InboxOutcome, count = 1): void {
+    this.options.metrics?.inboxProcessedTotal.inc({ consumer: this.options.name, outcome }, count);
   }
 
   /**
@@ -855,10 +862,16 @@ export class InboxConsumer {
   ): Promise<Error | undefined> {
     try {
       const outcomes = await this.processGroup(group, { topic, partition });
+      let processed = 0;
       group.forEach((event, i) => {
-        this.record(outcomes[i] ?? 'processed', event.metadata);
+        const outcome = outcomes[i] ?? 'processed';
+        // The counter is added to once per group, not once per event.
+        if (outcome === 'processed') processed += 1;
+        else this.countOutcome(outcome);
+        this.options.onOutcome?.(outcome, event.metadata);
         settle(event);
       });
+      if (processed > 0) this.countOutcome('processed', processed);
       return undefined;
     } catch (error) {
       // The database (or another dependency) is down: no point trying each event alone.
@@ -1080,17 +1093,16 @@ export class InboxConsumer {
       },
     });
     const batchLink = [{ context: batchSpan.spanContext() }];
-    const spans = events.map((event) =>
-      tracer.startSpan(
+    const spans = events.map((event) => {
+      const span = tracer.startSpan(
         `process ${topic}`,
-        {
-          kind: SpanKind.CONSUMER,
-          attributes: this.spanAttributes(event.metadata, topic),
-          links: batchLink,
-        },
+        { kind: SpanKind.CONSUMER, links: batchLink },
         producerContext(event.metadata),
-      ),
-    );
+      );
+      // Most events are sampled out (or tracing is off): their attributes are never built.
+      if (span.isRecording()) span.setAttributes(this.spanAttributes(event.metadata, topic));
+      return span;
+    });
     const tenantContext = {
       tenantId: metadata.tenantid,
       actor: { type: 'service' as const, id: this.options.name },
