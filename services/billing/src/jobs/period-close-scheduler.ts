@@ -13,6 +13,11 @@ export const SCHEDULER_ACTOR: Actor = { type: 'service', id: 'billing-scheduler'
 
 const LOCK = 'tenantry.billing.scheduler';
 
+/** Due tenants read per query (by default). */
+const PAGE_SIZE = 500;
+/** A pass stops after this many pages (100,000 tenants by default); the next tick goes on. */
+const MAX_PAGES_PER_PASS = 200;
+
 export interface SchedulerTick {
   readonly leader: boolean;
   readonly enqueued: number;
@@ -33,6 +38,8 @@ export class PeriodCloseScheduler {
       readonly deps: BillingDeps;
       readonly logger: Logger;
       readonly intervalMs: number;
+      /** Due tenants read per query (default 500); a pass reads page after page. */
+      readonly pageSize?: number;
     },
   ) {
     this.task = new SingleReplicaTask({
@@ -61,19 +68,35 @@ export class PeriodCloseScheduler {
   private async pass(): Promise<SchedulerTick> {
     const { dataSource, deps, logger } = this.options;
     const now = deps.clock.now();
+    const pageSize = this.options.pageSize ?? PAGE_SIZE;
     let enqueued = 0;
     let overdue = 0;
-    for (const due of await deps.schedule.dueCloses(dataSource, now, deps.closeRetryMs)) {
-      const job = await this.inTenant(due.tenantId, (tx) =>
-        enqueuePeriodClose(tx, deps, SCHEDULER_ACTOR),
-      );
-      if (job) {
-        enqueued += 1;
-        logger.info('period close enqueued', { tenant_id: due.tenantId, attempt: job.attempt });
+    // Page after page until one is short: a month end with more tenants due than one page must
+    // not leave the rest for the next tick. A page that moved nothing ends the pass too, so rows
+    // that stay due for another reason cannot keep it looping.
+    for (let page = 0; page < MAX_PAGES_PER_PASS; page += 1) {
+      const due = await deps.schedule.dueCloses(dataSource, now, deps.closeRetryMs, pageSize);
+      let moved = 0;
+      for (const close of due) {
+        const job = await this.inTenant(close.tenantId, (tx) =>
+          enqueuePeriodClose(tx, deps, SCHEDULER_ACTOR),
+        );
+        if (job) {
+          moved += 1;
+          logger.info('period close enqueued', { tenant_id: close.tenantId, attempt: job.attempt });
+        }
       }
+      enqueued += moved;
+      if (due.length < pageSize || moved === 0) break;
     }
-    for (const tenantId of await deps.schedule.dueOverdueChecks(dataSource, now)) {
-      overdue += await this.inTenant(tenantId, (tx) => markOverdue(tx, deps));
+    for (let page = 0; page < MAX_PAGES_PER_PASS; page += 1) {
+      const due = await deps.schedule.dueOverdueChecks(dataSource, now, pageSize);
+      let moved = 0;
+      for (const tenantId of due) {
+        moved += await this.inTenant(tenantId, (tx) => markOverdue(tx, deps));
+      }
+      overdue += moved;
+      if (due.length < pageSize || moved === 0) break;
     }
     return { leader: true, enqueued, overdue };
   }
