@@ -105,9 +105,11 @@ describe('a tenant flooding usage does not hold back another tenant', () => {
     for (let i = 0; i < AHEAD_OF_SEVERAL_FETCHES; i++) ahead.push(await billing.usageMessage(a));
     const single = await billing.usageMessage(b);
     const all = [...ahead, single];
+    // A topic of its own (one partition): the first test's calls are on the shared one.
+    const topic = await billing.provisionUsageTopic('several-fetches', 1);
     // 100 calls per produce request: record batches the fetches can end between.
     await billing.produce(
-      billing.usageTopic,
+      topic,
       all.map((e) => e.message),
       100,
     );
@@ -115,13 +117,16 @@ describe('a tenant flooding usage does not hold back another tenant', () => {
     const committed: { tenant: string; id: string }[] = [];
     const outcomes: InboxOutcome[] = [];
     const batches: FinishedBatch[] = [];
-    const { usage } = billing.consumers({
-      outcome: (_consumer, outcome, metadata) => {
-        outcomes.push(outcome);
-        if (metadata) committed.push({ tenant: metadata.tenantid, id: metadata.id });
+    const { usage } = billing.consumers(
+      {
+        outcome: (_consumer, outcome, metadata) => {
+          outcomes.push(outcome);
+          if (metadata) committed.push({ tenant: metadata.tenantid, id: metadata.id });
+        },
+        batch: (batch) => batches.push(batch),
       },
-      batch: (batch) => batches.push(batch),
-    });
+      { usageTopic: topic },
+    );
     await billing.start(usage);
     await waitFor('every call handled', () => (outcomes.length >= all.length ? true : undefined), {
       timeoutMs: 120_000,
