@@ -41,7 +41,7 @@ describe('inbox consumer with the schema registry down', () => {
   const registry = new PrivateRegistry(env.databaseAdminUrl, 23081);
   const domain = `t${randomBytes(4).toString('hex')}`;
   const catalogue = orderCatalogue(domain);
-  const consumerName = `${domain}-ledger`;
+  let consumerName = `${domain}-ledger`;
   const kafka: Kafka = createKafkaClient({ clientId: domain, brokers: env.kafkaBrokers });
   let producerDb: TestDatabase;
   let consumerDb: TestDatabase;
@@ -119,10 +119,11 @@ describe('inbox consumer with the schema registry down', () => {
   }
 
   /** Startup of a consumer as a freshly deployed replica: a new codec, nothing cached. */
-  async function startInbox(): Promise<InboxConsumer> {
+  async function startInbox(readAheadBytes?: number): Promise<InboxConsumer> {
     metrics = createMetrics(`${domain}-ledger`);
     const started = new InboxConsumer({
       name: consumerName,
+      ...(readAheadBytes === undefined ? {} : { readAheadBytes }),
       kafka,
       dataSource: consumer,
       codec: new EventCodec(registry.ccompatUrl),
@@ -172,62 +173,73 @@ describe('inbox consumer with the schema registry down', () => {
     return { rows, distinct };
   }
 
-  it('pauses without dead-lettering while the registry is down, then applies every event once', async () => {
-    const tenants = [`tenant-${randomUUID()}`, `tenant-${randomUUID()}`];
-    for (let sequence = 1; sequence <= 8; sequence += 1) {
-      for (const tenant of tenants) {
-        await placeOrder(tenant, { orderId: randomUUID(), totalCents: sequence, note: '' });
+  // Read-ahead decodes in kafkajs' batch and applies in a worker: it must pause the same way.
+  it.each([
+    { how: 'one batch at a time', suffix: '', readAheadBytes: undefined },
+    { how: 'reading ahead', suffix: '-ahead', readAheadBytes: 1024 * 1024 },
+  ])(
+    'pauses without dead-lettering while the registry is down, then applies every event once ($how)',
+    async ({ suffix, readAheadBytes }) => {
+      await inbox?.stop();
+      inbox = undefined;
+      consumerName = `${domain}-ledger${suffix}`;
+      const tenants = [`tenant-${randomUUID()}`, `tenant-${randomUUID()}`];
+      for (let sequence = 1; sequence <= 8; sequence += 1) {
+        for (const tenant of tenants) {
+          await placeOrder(tenant, { orderId: randomUUID(), totalCents: sequence, note: '' });
+        }
       }
-    }
-    await waitFor('the 16 events on the topic', async () => (await relay.backlog()) === 0);
+      await waitFor('the 16 events on the topic', async () => (await relay.backlog()) === 0);
 
-    await registry.kill();
-    inbox = await startInbox();
-    const consumerInbox = inbox;
-    // The first reaction to the outage: a pause, or (the bug this guards against) the DLQ.
-    await waitFor(
-      'the consumer to pause or dead-letter',
-      async () => consumerInbox.pausedPartitions > 0 || (await dlqDepth()) > 0,
-      { timeoutMs: 40_000, intervalMs: 200 },
-    );
-    expect(await dlqDepth()).toBe(0);
-    // Paused and retrying: several transient attempts, none of them dead-lettered.
-    await waitFor(
-      'the consumer to retry',
-      async () => (await counterValue('inbox_transient_failures_total')) >= 4,
-      { timeoutMs: 20_000, intervalMs: 200 },
-    );
-    expect(consumerInbox.pausedPartitions).toBeGreaterThan(0);
-    expect(await counterValue('inbox_paused_partitions')).toBeGreaterThan(0);
-    expect(await dlqDepth()).toBe(0);
-    expect(await ledgerCounts(tenants)).toEqual({ rows: 0, distinct: 0 });
-
-    await registry.start();
-    await waitFor(
-      'all 16 orders in the ledger',
-      async () => (await ledgerCounts(tenants)).rows >= 16,
-      { timeoutMs: 40_000, intervalMs: 200 },
-    );
-    await waitFor('the consumer to resume', () => consumerInbox.pausedPartitions === 0);
-
-    expect(await ledgerCounts(tenants)).toEqual({ rows: 16, distinct: 16 });
-    const [inboxRows] = await consumer.query(
-      `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS distinct
-         FROM event_inbox WHERE consumer = $1`,
-      [consumerName],
-    );
-    expect(inboxRows).toEqual({ rows: 16, distinct: 16 });
-    for (const tenant of tenants) {
-      const totals = await withTenant(consumer, tenant, (tx) =>
-        tx.manager.query(`SELECT total_cents FROM order_ledger ORDER BY seq`),
+      await registry.kill();
+      inbox = await startInbox(readAheadBytes);
+      const consumerInbox = inbox;
+      // The first reaction to the outage: a pause, or (the bug this guards against) the DLQ.
+      await waitFor(
+        'the consumer to pause or dead-letter',
+        async () => consumerInbox.pausedPartitions > 0 || (await dlqDepth()) > 0,
+        { timeoutMs: 40_000, intervalMs: 200 },
       );
-      expect(totals.map((row: { total_cents: string }) => Number(row.total_cents))).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8,
-      ]);
-    }
-    expect(await dlqDepth()).toBe(0);
-    expect(await counterValue('inbox_paused_partitions')).toBe(0);
-  });
+      expect(await dlqDepth()).toBe(0);
+      // Paused and retrying: several transient attempts, none of them dead-lettered.
+      await waitFor(
+        'the consumer to retry',
+        async () => (await counterValue('inbox_transient_failures_total')) >= 4,
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
+      expect(consumerInbox.pausedPartitions).toBeGreaterThan(0);
+      expect(await counterValue('inbox_paused_partitions')).toBeGreaterThan(0);
+      expect(await dlqDepth()).toBe(0);
+      expect(await ledgerCounts(tenants)).toEqual({ rows: 0, distinct: 0 });
+
+      await registry.start();
+      await waitFor(
+        'all 16 orders in the ledger',
+        async () => (await ledgerCounts(tenants)).rows >= 16,
+        { timeoutMs: 40_000, intervalMs: 200 },
+      );
+      await waitFor('the consumer to resume', () => consumerInbox.pausedPartitions === 0);
+
+      expect(await ledgerCounts(tenants)).toEqual({ rows: 16, distinct: 16 });
+      const [inboxRows] = await consumer.query(
+        `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS distinct
+         FROM event_inbox WHERE consumer = $1 AND tenant_id = ANY($2)`,
+        // The second consumer also reads the first one's events (the inbox has no RLS).
+        [consumerName, tenants],
+      );
+      expect(inboxRows).toEqual({ rows: 16, distinct: 16 });
+      for (const tenant of tenants) {
+        const totals = await withTenant(consumer, tenant, (tx) =>
+          tx.manager.query(`SELECT total_cents FROM order_ledger ORDER BY seq`),
+        );
+        expect(totals.map((row: { total_cents: string }) => Number(row.total_cents))).toEqual([
+          1, 2, 3, 4, 5, 6, 7, 8,
+        ]);
+      }
+      expect(await dlqDepth()).toBe(0);
+      expect(await counterValue('inbox_paused_partitions')).toBe(0);
+    },
+  );
 
   it('still dead-letters a truly undecodable event (bad magic byte) with its reason', async () => {
     if (!inbox) inbox = await startInbox();
