@@ -75,6 +75,13 @@ export interface FloodCase {
   readonly aPendingAtB: number;
   /** From A's first send until all of A's events were applied. */
   readonly aDrainSeconds: number;
+  /**
+   * Most the process's JavaScript memory (heap and the buffers outside it: kafkajs' fetched
+   * messages are views into each fetch's buffer) grew while A's flood was produced and applied
+   * (MiB): what read-ahead holds, and the garbage between collections. Producer and consumer
+   * share the process.
+   */
+  readonly memoryGrowthMiB: number;
   readonly batches: BatchTimes;
   /** B's longest delay / the ingestion run's median batch time (aim <= 1). */
   ratio: number;
@@ -360,6 +367,15 @@ async function floodCase(
           .map((q) => `${q * 100} %`)
           .join(', ')} of A applied`,
     );
+    const jsMemory = (): number => {
+      const { heapUsed, external } = process.memoryUsage();
+      return heapUsed + external;
+    };
+    const memoryBefore = jsMemory();
+    let memoryPeak = memoryBefore;
+    const memorySampler = setInterval(() => {
+      memoryPeak = Math.max(memoryPeak, jsMemory());
+    }, 50);
     const aStarted = now();
     await billing.produce(topic, flood, 1000);
     const measured = await Promise.all(
@@ -374,7 +390,9 @@ async function floodCase(
         return { delayMs, aPending: options.flood - aBefore };
       }),
     );
-    await withTimeout(aDone, options.timeoutMs, `A's flood (${placement})`);
+    await withTimeout(aDone, options.timeoutMs, `A's flood (${placement})`).finally(() =>
+      clearInterval(memorySampler),
+    );
     const aDrainSeconds = seconds(aStarted);
     const other = run.handled.filter((h) => h.outcome !== 'processed');
     if (other.length > 0) throw new Error(`${placement}: ${other.length} events not processed`);
@@ -402,6 +420,7 @@ async function floodCase(
       bDelayMedianMs: quantile(delays, 0.5),
       aPendingAtB: measured[0]!.aPending,
       aDrainSeconds,
+      memoryGrowthMiB: (memoryPeak - memoryBefore) / (1024 * 1024),
       batches: batchTimes(run.batches),
       ratio: 0,
     };
@@ -494,6 +513,7 @@ export function billingTable(result: BillingBenchResult): string {
       'B delay ms (first/median/max)',
       'A pending at B',
       'A drain s',
+      'memory +MiB',
       'flood batch ms (median/p90, size)',
       'B max / flood batch',
       'B max / batch',
@@ -505,6 +525,7 @@ export function billingTable(result: BillingBenchResult): string {
       `${c.bDelayMs.toFixed(0)}/${c.bDelayMedianMs.toFixed(0)}/${c.bDelayMaxMs.toFixed(0)}`,
       fmtRate(c.aPendingAtB),
       c.aDrainSeconds.toFixed(1),
+      c.memoryGrowthMiB.toFixed(0),
       `${c.batches.medianMs}/${c.batches.p90Ms} (${c.batches.medianSize})`,
       fmtRatio(c.bDelayMaxMs / Math.max(1, c.batches.medianMs)),
       fmtRatio(c.ratio),
