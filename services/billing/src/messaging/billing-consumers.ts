@@ -36,8 +36,9 @@ export const USAGE_MAX_BYTES_PER_PARTITION = 1024 * 1024;
  * Read-ahead of the usage consumer (InboxConsumer `readAheadBytes`): about 60,000 usage events
  * (≈ 650 bytes each) held beyond the committed offsets over all partitions, so another tenant's
  * call behind a flood of up to that many on its partition is met after about one tenant round,
- * not after the flood. In memory that is about 3× the bytes (decoded envelopes), within the
- * service's 384 MiB heap.
+ * not after the flood. Held, an event costs about 5 KB of heap and buffers (kafkajs' message and
+ * header views, the decoded envelope, and garbage: +213 MiB measured with 44,000 held,
+ * bench/README.md), so a full window is about 300 MiB: billing's pods have 1 GiB.
  */
 export const USAGE_READ_AHEAD_BYTES = 40 * 1024 * 1024;
 
