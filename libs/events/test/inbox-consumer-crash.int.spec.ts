@@ -182,11 +182,20 @@ describe('an inbox consumer whose kafkajs consumer crashes for good', () => {
       await inbox.start();
 
       // kafkajs gives up on it; the inbox restarts it, more than once while the DLQ still refuses.
+      // Events that arrive while it crash-loops: fetched while a replacement is pending, they
+      // must neither be lost nor let an offset past the refused event be committed.
+      await waitFor(
+        'the first restart by the inbox',
+        async () => (await crashes('inbox')) >= crashesBefore + 1,
+        { timeoutMs: 60_000 },
+      );
+      await produce(tenant, 'late-1', '');
       await waitFor(
         'two restarts by the inbox',
         async () => (await crashes('inbox')) >= crashesBefore + 2,
         { timeoutMs: 60_000 },
       );
+      await produce(tenant, 'late-2', '');
       expect(await ledger(tenant)).toEqual(['before']);
       expect(seen.filter((s) => s.outcome === 'dead_lettered')).toEqual([]);
       const restartLog = logs.find((l) =>
@@ -201,11 +210,11 @@ describe('an inbox consumer whose kafkajs consumer crashes for good', () => {
       // one applied, and the consumer is running again.
       await setDlqLimit(1024 * 1024);
       await waitFor(
-        'the event after the refused one',
-        async () => (await ledger(tenant)).includes('after'),
+        'the events after the refused one',
+        async () => (await ledger(tenant)).includes('late-2'),
         { timeoutMs: 60_000 },
       );
-      expect(await ledger(tenant)).toEqual(['before', 'after']);
+      expect(await ledger(tenant)).toEqual(['before', 'after', 'late-1', 'late-2']);
       expect(seen.filter((s) => s.outcome === 'dead_lettered').map((s) => s.orderId)).toEqual([
         'refused',
       ]);

@@ -602,6 +602,9 @@ export class InboxConsumer {
   private async readAhead(payload: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = payload.batch;
     if (!payload.isRunning() || payload.isStale() || this.stopping) return;
+    // A worker failed and this consumer is being replaced: its fetch position is past what it
+    // held and dropped, so a window started now would commit past those events. Take nothing.
+    if (this.crashedAt !== undefined) return;
     const key = partitionKey(topic, partition);
     let held = this.held.get(key);
     if (!held) {
