@@ -377,6 +377,13 @@ describe('read models through the inbox', () => {
         subject: tenantId,
         data: { tenantId, deletedAt: '2026-03-20T00:00:00Z' },
       });
+      // The deletion and the late call travel on different topics to different consumers: wait
+      // for the purge (its inbox row commits with it), or the call can be applied before it.
+      await waitFor(
+        'the deletion applied',
+        async () => ((await inboxed(tenantId)) === scenario.events.length + 1 ? true : undefined),
+        { timeoutMs: 60_000 },
+      );
       // An event that happened after the purge is refused ('tenant deleted', to the DLQ), not
       // applied: only the deletion joins the inbox.
       const late = await bed.producer.publish(scenario.events.at(-1)!);
