@@ -72,7 +72,7 @@ export interface InvoiceRunCase {
   readonly events: number;
   /** Seeding the ledger and aggregates (not part of the run). */
   readonly seedSeconds: number;
-  /** Scheduler passes until one found nothing due (each enqueues at most 500 tenants). */
+  /** Scheduler passes until one found nothing due (a pass pages through every due tenant). */
   readonly passes: number;
   /** From the first tick until the last pass returned. */
   readonly enqueueSeconds: number;
@@ -366,7 +366,7 @@ async function invoiceRun(
       const passTimes: { seconds: number; enqueued: number }[] = [];
       try {
         // The service's scheduler runs one pass per interval (30 s); here they run back to back
-        // until a pass finds nothing due (a pass takes at most 500 tenants: dueCloses' limit).
+        // until a pass finds nothing due (a pass pages through every due tenant, so two here).
         for (;;) {
           const passStarted = now();
           const tick = await scheduler.tick();
