@@ -109,19 +109,35 @@ async function startGateway(): Promise<{ port: number; stop: Stop }> {
   };
 }
 
-/** BENCH_CHILD_DIAGNOSTICS=1: event-loop delay and heap every 2 s on stderr (finding stalls). */
+/**
+ * BENCH_CHILD_DIAGNOSTICS=1: event-loop delay, heap and the longest GC pauses every 2 s on stderr
+ * (finding stalls).
+ */
 function startDiagnostics(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- diagnostics only
-  const { monitorEventLoopDelay } = require('node:perf_hooks') as typeof PerfHooks;
+  const { PerformanceObserver, monitorEventLoopDelay } =
+    require('node:perf_hooks') as typeof PerfHooks;
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  // Longest pause of each GC kind since the last line (major = mark-compact, minor = scavenge).
+  const gcMax = new Map<string, number>();
+  const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak' };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = gcKinds[(entry.detail as { kind?: number } | undefined)?.kind ?? 0] ?? 'other';
+      gcMax.set(kind, Math.max(gcMax.get(kind) ?? 0, entry.duration));
+    }
+  }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
     const heap = process.memoryUsage();
+    const gc = [...gcMax].map(([kind, ms]) => `${kind} ${ms.toFixed(1)}`).join(', ');
     process.stderr.write(
       `[bench child ${mode}] loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, ` +
-        `max ${(delay.max / 1e6).toFixed(1)} ms; heap ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB\n`,
+        `max ${(delay.max / 1e6).toFixed(1)} ms; heap ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB; ` +
+        `longest gc ms: ${gc || 'none'}\n`,
     );
     delay.reset();
+    gcMax.clear();
   }, 2000).unref();
 }
 
