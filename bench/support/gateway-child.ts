@@ -124,7 +124,8 @@ function startDiagnostics(): void {
   const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak' };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      const kind = gcKinds[(entry.detail as { kind?: number } | undefined)?.kind ?? 0] ?? 'other';
+      const { detail } = entry as unknown as { detail?: { kind?: number } };
+      const kind = gcKinds[detail?.kind ?? 0] ?? 'other';
       gcMax.set(kind, Math.max(gcMax.get(kind) ?? 0, entry.duration));
     }
   }).observe({ entryTypes: ['gc'] });
