@@ -48,7 +48,8 @@ import { REPO_ROOT, acquireStack } from './support/stack';
 
 /** Aims of the ratios: below them the run still passes, the summary says BELOW. */
 const AIMS = {
-  outbox: 0.5,
+  /** Issue 11: keep >= 0.6 (it was 0.63 when the issue was filed). */
+  outbox: 0.6,
   inbox: 0.3,
   /** Issue 8: billing's usage ingestion ÷ a raw kafkajs consumer of the same events. */
   billingIngestion: 0.3,

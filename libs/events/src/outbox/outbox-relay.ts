@@ -18,6 +18,11 @@ export interface OutboxRelayOptions {
   /** Rows per Kafka batch. */
   readonly batchSize?: number;
   /**
+   * Batches per transaction while a backlog drains (default 8): the next batch is read while one
+   * is sent, and a crash re-sends at most this many batches (consumers drop them by event id).
+   */
+  readonly batchesPerPass?: number;
+  /**
    * Poll interval while the LISTEN connection is down (reconnecting) and while another relay
    * holds the lock (so a standby takes over promptly). While listening, NOTIFY wakes the relay.
    */
@@ -96,6 +101,7 @@ const emptyPass = (lockedElsewhere = false): PassResult => ({
 export class OutboxRelay {
   private readonly logger: EventsLogger;
   private readonly batchSize: number;
+  private readonly batchesPerPass: number;
   private readonly pollIntervalMs: number;
   private readonly maxBackoffMs: number;
   private readonly retainPublishedMs: number;
@@ -123,6 +129,7 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.logger = options.logger ?? silentLogger;
     this.batchSize = options.batchSize ?? 500;
+    this.batchesPerPass = Math.max(1, options.batchesPerPass ?? 8);
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
     this.retainPublishedMs = options.retainPublishedMs ?? 60 * 60 * 1000;
@@ -226,28 +233,31 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it published (0 when another relay holds it). */
   async publishBatch(): Promise<number> {
-    const pass = await this.publishPass();
+    const pass = await this.publishPass(1);
     this.reportSetAside(pass.setAside);
     if (pass.transient !== undefined) throw pass.transient;
     return pass.published;
   }
 
-  private async publishPass(): Promise<PassResult> {
+  /**
+   * One transaction holding the relay lock: up to `maxBatches` batches in commit order. While
+   * Kafka has one batch, the next is read (this relay holds the lock, so nobody else reads), and
+   * the batch before is marked published while the next is sent: the database's round trips
+   * overlap the sends instead of adding to them. Sends stay one at a time, in `seq` order. Any
+   * outcome but a clean send ends the pass where it is (what was sent is marked), so refusals and
+   * outages are handled on one batch, as before.
+   */
+  private async publishPass(maxBatches = this.batchesPerPass): Promise<PassResult> {
     this.notified = false;
     const producer = this.producer;
     if (!producer) throw new Error('outbox relay is not started');
     return this.options.dataSource.transaction(async (manager) => {
       const [lock] = await manager.query(RELAY_LOCK_SQL);
       if (!(lock as { locked: boolean }).locked) return emptyPass(true);
-      const rows: PendingRow[] = await manager.query(
-        `SELECT seq, id, topic, partition_key, event_type, tenant_id, headers, value, refusals
-         FROM event_outbox WHERE published_at IS NULL AND set_aside_at IS NULL
-         ORDER BY seq LIMIT $1`,
-        [this.batchSize],
-      );
-      if (rows.length === 0) return emptyPass();
       const query = (sql: string, params: unknown[]): Promise<unknown> =>
         manager.query(sql, params);
+      let rows = await this.readPending(query, undefined);
+      if (rows.length === 0) return emptyPass();
       // A broker that is down refuses the connection before any send: that is a failed attempt
       // for every row of the batch too, recorded like a failed send (attempts, last_error).
       const connectError = await this.connectProducer(producer);
@@ -255,18 +265,56 @@ export class OutboxRelay {
         await this.recordFailure(query, rows, connectError);
         return { ...emptyPass(), scanned: rows.length, transient: connectError };
       }
-      const batchError = await this.send(producer, rows);
-      if (batchError === undefined) {
-        await this.markPublished(query, rows);
-        return { ...emptyPass(), scanned: rows.length, published: rows.length };
+      const pass = emptyPass();
+      let marking: Promise<void> = Promise.resolve();
+      for (let batch = 1; ; batch += 1) {
+        pass.scanned = rows.length;
+        const readNext =
+          batch < maxBatches && rows.length === this.batchSize
+            ? this.readPending(query, rows[rows.length - 1]?.seq)
+            : Promise.resolve([]);
+        // Settled together, so no rejection is left unobserved when one of them fails.
+        const [sent, next, marked] = await Promise.allSettled([
+          this.send(producer, rows),
+          readNext,
+          marking,
+        ]);
+        if (marked.status === 'rejected') throw marked.reason;
+        if (sent.status === 'rejected') throw sent.reason;
+        const batchError = sent.value;
+        if (batchError !== undefined) {
+          if (classifyPublishFailure(batchError) === 'transient') {
+            await this.recordFailure(query, rows, batchError);
+            return { ...pass, transient: batchError };
+          }
+          // The broker refused the batch for good: find the row(s) it refuses, let the others go.
+          const byRow = await this.publishRowByRow(query, producer, rows);
+          return { ...byRow, scanned: rows.length, published: pass.published + byRow.published };
+        }
+        pass.published += rows.length;
+        if (next.status === 'rejected') throw next.reason;
+        const sentRows = rows;
+        marking = this.markPublished(query, sentRows);
+        if (next.value.length === 0) break;
+        rows = next.value;
       }
-      if (classifyPublishFailure(batchError) === 'transient') {
-        await this.recordFailure(query, rows, batchError);
-        return { ...emptyPass(), scanned: rows.length, transient: batchError };
-      }
-      // The broker refused the batch for good: find the row(s) it refuses, let the others go.
-      return { ...(await this.publishRowByRow(query, producer, rows)), scanned: rows.length };
+      await marking;
+      return pass;
     });
+  }
+
+  /** Waiting rows in commit order, after `afterSeq` when given (the batch still being sent). */
+  private async readPending(
+    query: (sql: string, params: unknown[]) => Promise<unknown>,
+    afterSeq: string | undefined,
+  ): Promise<PendingRow[]> {
+    return (await query(
+      `SELECT seq, id, topic, partition_key, event_type, tenant_id, headers, value, refusals
+       FROM event_outbox WHERE published_at IS NULL AND set_aside_at IS NULL
+         AND ($2::bigint IS NULL OR seq > $2::bigint)
+       ORDER BY seq LIMIT $1`,
+      [this.batchSize, afterSeq ?? null],
+    )) as PendingRow[];
   }
 
   private async publishRowByRow(
