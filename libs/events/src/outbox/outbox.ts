@@ -71,6 +71,11 @@ export class TenantMismatchError extends Error {
   }
 }
 
+/** Events encoded between two turns of the event loop in `publishMany`. */
+const YIELD_EVERY = 50;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * The only way to produce an event: it is encoded now (a payload that breaks its schema fails
  * the transaction, not the relay) and written in the caller's tenant transaction, so the state
@@ -104,7 +109,11 @@ export class Outbox {
     const trace = captureTraceCarrier();
     const rows: unknown[][] = [];
     const written: EventMetadata[] = [];
-    for (const event of events) {
+    for (const [index, event] of events.entries()) {
+      // Encoding is synchronous once the schema is known, so a long list held the event loop for
+      // its whole length (2,000 events ≈ 25 ms here; 10-13 ms with this, the rest is the INSERT's
+      // serialisation): requests served by the same process get a turn every YIELD_EVERY events.
+      if (index > 0 && index % YIELD_EVERY === 0) await yieldToEventLoop();
       if (event.id !== undefined && !/^[\x21-\x7e]{1,255}$/.test(event.id)) {
         throw new RangeError(`event id must be 1..255 visible ASCII characters`);
       }
