@@ -3,7 +3,7 @@ import type { ApiRoutes } from '@tenantry/http';
 import { BillingRefusedError } from '../application/billing-refused-error';
 import { formatMoney, money, toSafeNumber } from '../domain/money';
 import { overageAmount, overageCalls } from '../domain/usage-pricing';
-import { peakSeats } from '../domain/seat-count';
+import { peakSeatsInWindow } from '../domain/seat-count';
 import type { RouteDeps } from './route-deps';
 import { inTenant } from './route-deps';
 import { problemResponses } from './schemas';
@@ -46,7 +46,8 @@ export function addUsageRoutes(routes: ApiRoutes, routeDeps: RouteDeps): void {
         const calls = await deps.usage.total(tx, s.currentPeriodStart);
         const now = deps.clock.now();
         const until = now < s.currentPeriodEnd ? now : s.currentPeriodEnd;
-        const seats = peakSeats(await deps.seats.history(tx, until), s.currentPeriodStart, until);
+        const start = s.currentPeriodStart;
+        const seats = peakSeatsInWindow(await deps.seats.window(tx, start, until), start, until);
         const overMinor = overageAmount(calls, plan.includedApiCalls, plan.overagePer1000Minor);
         return {
           periodStart: s.currentPeriodStart.toISOString(),

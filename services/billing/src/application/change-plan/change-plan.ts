@@ -3,7 +3,7 @@ import { periodContaining, periodLabel } from '../../domain/billing-period';
 import { CurrencyMismatchError } from '../../domain/money';
 import { classifyPlanChange } from '../../domain/plan';
 import { upgradeProrationCredit } from '../../domain/proration';
-import { seatsAt } from '../../domain/seat-count';
+import { peakSeatsInWindow } from '../../domain/seat-count';
 import type { Subscription } from '../../persistence/subscription-repository';
 import { BillingRefusedError } from '../billing-refused-error';
 import type { BillingDeps } from '../billing-deps';
@@ -80,7 +80,8 @@ export async function changePlan(
   }
   const now = deps.clock.now();
   const period = { start: current.currentPeriodStart, end: current.currentPeriodEnd };
-  const seats = BigInt(seatsAt(await deps.seats.history(tx, now), now));
+  // The members at `now`: an empty window there.
+  const seats = BigInt(peakSeatsInWindow(await deps.seats.window(tx, now, now), now, now));
   const credit = upgradeProrationCredit({
     oldSeatPriceMinor: plan.seatPriceMinor,
     newSeatPriceMinor: target.seatPriceMinor,

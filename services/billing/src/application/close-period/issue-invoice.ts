@@ -7,7 +7,7 @@ import type { LateUsage } from '../../domain/invoice-builder';
 import { buildInvoice } from '../../domain/invoice-builder';
 import { documentNumber } from '../../domain/invoice-status';
 import { toSafeNumber } from '../../domain/money';
-import { peakSeats } from '../../domain/seat-count';
+import { peakSeatsInWindow } from '../../domain/seat-count';
 import type { Invoice } from '../../persistence/invoice-repository';
 import type { Subscription } from '../../persistence/subscription-repository';
 import type { BillingDeps } from '../billing-deps';
@@ -80,7 +80,7 @@ export async function issueInvoice(
     });
   }
   const pending = await deps.invoices.claimPending(tx, id);
-  const seatHistory = await deps.seats.history(tx, input.chargeUntil);
+  const seatWindow = await deps.seats.window(tx, period.start, input.chargeUntil);
   const starts = [period.start, subscription.startedAt, subscription.trialEndsAt ?? period.start];
   const chargeFrom = new Date(Math.max(...starts.map((d) => d.getTime())));
   const built = buildInvoice({
@@ -89,7 +89,7 @@ export async function issueInvoice(
     periodLabel: periodLabel(period, zone),
     chargeFrom,
     chargeUntil: input.chargeUntil,
-    seats: peakSeats(seatHistory, period.start, input.chargeUntil),
+    seats: peakSeatsInWindow(seatWindow, period.start, input.chargeUntil),
     apiCalls,
     lateUsage,
     pending,
