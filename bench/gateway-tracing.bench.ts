@@ -24,7 +24,14 @@ import {
   table,
 } from './support/bench-kit';
 import type { LoadResult, LoadSettings } from './support/gateway-bed';
-import { ROUTE, benchTenant, load, openGatewayBed, startChild } from './support/gateway-bed';
+import {
+  ROUTE,
+  benchTenant,
+  load,
+  openGatewayBed,
+  startChild,
+  withCpuPerRequest,
+} from './support/gateway-bed';
 import type { BenchStack } from './support/stack';
 import { acquireStack } from './support/stack';
 
@@ -53,6 +60,8 @@ export interface TracingVariant {
   readonly name: string;
   readonly runs: LoadResult[];
   readonly meanRps: number;
+  /** The gateway process's CPU time per request over its measured runs (user + system), µs. */
+  readonly cpuMicrosPerRequest: number;
   /** Requests the span sink received (OTLP exports), 0 when off. */
   readonly exports: number;
 }
@@ -65,6 +74,11 @@ export interface TracingBenchResult {
   /** Production sampling / off. */
   readonly ratio: number;
   readonly alwaysRatio: number;
+  /**
+   * Off CPU µs per request ÷ production sampling's: the same ratio as req/s if the gateway had a
+   * core of its own, far less moved by what else the machine runs.
+   */
+  readonly cpuRatio: number;
 }
 
 export async function runGatewayTracingBench(
@@ -99,7 +113,12 @@ export async function runGatewayTracingBench(
         v.key === 'production' ? options.cpuProfile : undefined,
       );
       bed.cleanup.add(`gateway ${v.name}`, () => child.stop());
-      started.push({ ...v, url: `${child.url}${ROUTE}`, runs: [] as LoadResult[] });
+      started.push({
+        ...v,
+        child,
+        url: `${child.url}${ROUTE}`,
+        runs: [] as (LoadResult & { cpuMicrosPerRequest: number })[],
+      });
     }
     console.error(
       `[bench] tracing tax: ${options.connections} connections, ${options.durationS} s per run, ` +
@@ -108,7 +127,7 @@ export async function runGatewayTracingBench(
     for (const v of started) await load(v.url, auth, { ...options, durationS: options.warmupS });
     for (let round = 0; round < options.rounds; round++) {
       for (const v of started) {
-        const result = await load(v.url, auth, options);
+        const result = await withCpuPerRequest(v.child, () => load(v.url, auth, options));
         if (result.non2xx > 0 || result.errors > 0) {
           throw new Error(`${v.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
         }
@@ -119,6 +138,9 @@ export async function runGatewayTracingBench(
       name: v.name,
       runs: v.runs,
       meanRps: v.runs.reduce((sum, r) => sum + r.rps, 0) / v.runs.length,
+      cpuMicrosPerRequest:
+        v.runs.reduce((sum, r) => sum + r.cpuMicrosPerRequest * r.total, 0) /
+        v.runs.reduce((sum, r) => sum + r.total, 0),
       // Batched every few seconds: the warm-up's included, the last batch perhaps not yet.
       exports: bed.exportRequests(v.key),
     }));
@@ -133,6 +155,7 @@ export async function runGatewayTracingBench(
       always,
       ratio: production.meanRps / off.meanRps,
       alwaysRatio: always.meanRps / off.meanRps,
+      cpuRatio: off.cpuMicrosPerRequest / production.cpuMicrosPerRequest,
     };
   } finally {
     await bed.cleanup.run();
@@ -147,8 +170,22 @@ export function tracingTable(r: TracingBenchResult): string {
     String(v.runs[0]?.p99 ?? ''),
     String(v.exports),
     (v.meanRps / r.off.meanRps).toFixed(2),
+    v.cpuMicrosPerRequest.toFixed(0),
+    (r.off.cpuMicrosPerRequest / v.cpuMicrosPerRequest).toFixed(2),
   ]);
-  return table(['gateway tracing', 'req/s (mean)', 'runs', 'p99 ms', 'exports', 'vs off'], rows);
+  return table(
+    [
+      'gateway tracing',
+      'req/s (mean)',
+      'runs',
+      'p99 ms',
+      'exports',
+      'vs off',
+      'CPU µs/req',
+      'vs off (CPU)',
+    ],
+    rows,
+  );
 }
 
 async function main(): Promise<void> {
