@@ -89,6 +89,7 @@ export function startBillingService(
         deps,
         logger,
         intervalMs: config.schedulerIntervalMs,
+        concurrency: config.schedulerConcurrency,
       });
       const api = billingApi(
         { dataSource, deps },

@@ -13,6 +13,14 @@ describe('billing configuration', () => {
     });
   });
 
+  it('lets the scheduler handle 4 due tenants at once unless told otherwise', () => {
+    expect(loadConfig(env).schedulerConcurrency).toBe(4);
+    expect(loadConfig({ ...env, BILLING_SCHEDULER_CONCURRENCY: '8' }).schedulerConcurrency).toBe(8);
+    expect(() => loadConfig({ ...env, BILLING_SCHEDULER_CONCURRENCY: '0' })).toThrow(
+      /BILLING_SCHEDULER_CONCURRENCY/,
+    );
+  });
+
   it('refuses to start without the gateway’s public key', () => {
     expect(() => loadConfig({})).toThrow(/CONTEXT_TOKEN_PUBLIC_KEYS/);
   });

@@ -16,6 +16,12 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
  */
 export const DEFAULT_DATABASE_POOL_SIZE = 32;
 
+/**
+ * Due tenants a scheduler pass handles at once, each in its own transaction: one pool connection
+ * each for a few milliseconds, well inside what the consumers leave of the pool.
+ */
+export const DEFAULT_SCHEDULER_CONCURRENCY = 4;
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4003),
   // Loopback unless told otherwise: a container sets HOST=0.0.0.0 (see deploy/docker).
@@ -46,6 +52,8 @@ const schema = z.object({
   BILLING_PAYMENT_TERMS_DAYS: positiveInt(14),
   /** `false` turns the scheduler off on this replica (the job consumer keeps running). */
   BILLING_SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true'),
+  /** Due tenants the scheduler handles at once (keep it well below DATABASE_POOL_SIZE - 24). */
+  BILLING_SCHEDULER_CONCURRENCY: positiveInt(DEFAULT_SCHEDULER_CONCURRENCY),
   /**
    * Attempts at a refused usage event (unknown tenant, which may be one whose creation it
    * overtook) before it goes to the DLQ, and the backoff between them. Each attempt holds its
@@ -72,6 +80,8 @@ export interface BillingConfig {
   readonly closeRetryMs: number;
   readonly paymentTermsDays: number;
   readonly schedulerEnabled: boolean;
+  /** Due tenants a scheduler pass handles at once; absent: the scheduler's default. */
+  readonly schedulerConcurrency?: number;
   /** Retries of a refused usage event before the DLQ; absent: the inbox's default policy. */
   readonly usageRetry?: RetryPolicy;
 }
@@ -99,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     closeRetryMs: e.BILLING_CLOSE_RETRY_MS,
     paymentTermsDays: e.BILLING_PAYMENT_TERMS_DAYS,
     schedulerEnabled: e.BILLING_SCHEDULER_ENABLED === 'true',
+    schedulerConcurrency: e.BILLING_SCHEDULER_CONCURRENCY,
     usageRetry: {
       attempts: e.BILLING_USAGE_RETRY_ATTEMPTS,
       initialDelayMs: e.BILLING_USAGE_RETRY_INITIAL_DELAY_MS,
