@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createKafkaClient } from '@tenantry/events';
 import type { TestDatabase } from '@tenantry/testing';
 import { PrivateKafka, createTestDatabase, testStackEnv, waitFor } from '@tenantry/testing';
 import type { RuntimeHandle } from '../src';
@@ -8,6 +9,16 @@ import { catalogue, startNotesService } from './support/notes-service';
 async function gauge(service: RuntimeHandle, name: string): Promise<number> {
   const metric = await service.metrics.registry.getSingleMetric(name)?.get();
   return metric?.values[0]?.value ?? Number.NaN;
+}
+
+/** Crashes of one inbox consumer's kafkajs consumer, whoever restarted it. */
+async function crashes(service: RuntimeHandle, consumer: string): Promise<number> {
+  const metric = await service.metrics.registry
+    .getSingleMetric('inbox_consumer_crashes_total')
+    ?.get();
+  return (metric?.values ?? [])
+    .filter((value) => value.labels.consumer === consumer)
+    .reduce((sum, value) => sum + value.value, 0);
 }
 
 async function readiness(service: RuntimeHandle): Promise<{ status: number; body: unknown }> {
@@ -80,5 +91,132 @@ describe('a service built with createService while Kafka is stopped', () => {
       (await readiness(optedIn)).status === 200 ? true : undefined,
     );
     expect(await service.relay.backlog()).toBe(0);
+  });
+});
+
+// Its own broker, so the outage meets only this service (the services above stay idle on theirs).
+describe('a service whose durable consumer reads ahead, while Kafka is stopped', () => {
+  const env = testStackEnv();
+  const kafka = new PrivateKafka('runtimekafkaahead', 23794);
+  const events = catalogue();
+  const group = `${events.domain}.notes-durable`;
+  let db: TestDatabase;
+  let service: RuntimeHandle & NotesParts;
+  /** The note `before-1` stays in its handler (its inbox transaction open) until released. */
+  let releaseHeld: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    releaseHeld = resolve;
+  });
+  let heldEntered = false;
+
+  beforeAll(async () => {
+    [db] = await Promise.all([
+      createTestDatabase(env.databaseAdminUrl, 'runtimekafkaahead'),
+      kafka.start(),
+    ]);
+    service = await startNotesService(db, events, {
+      kafkaBrokers: kafka.brokers,
+      durable: { readAheadBytes: 1024 * 1024 },
+      ledger: {
+        beforeApply: async (event) => {
+          if (event.data.text !== 'before-1') return;
+          heldEntered = true;
+          await held;
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    releaseHeld();
+    await kafka.start().catch(() => undefined);
+    await service?.stop();
+    await db?.drop();
+    await kafka.stop();
+  });
+
+  /** Partitions of the topic whose committed offset (of the group) is not the log end. */
+  async function behindLogEnd(): Promise<string[]> {
+    const admin = createKafkaClient({
+      clientId: 'kafka-down-test',
+      brokers: kafka.brokers,
+    }).admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(events.topic);
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [events.topic] });
+      return ends.flatMap(({ partition, high }) => {
+        const offset = committed?.partitions.find((p) => p.partition === partition)?.offset;
+        // -1: nothing committed, which is the log end of a partition that holds nothing.
+        const next = Math.max(0, Number(offset ?? -1));
+        return next === Number(high) ? [] : [`partition ${partition} at ${next} of ${high}`];
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  it('applies what it held or was applying when the broker stopped, and what was written meanwhile, once each, and commits to the log end', async () => {
+    const tenantId = `t-${randomBytes(4).toString('hex')}`;
+    const aggregate = randomUUID();
+    await service.publish(tenantId, 'before-1', aggregate);
+    await waitFor('before-1 being applied', () => heldEntered);
+    // Fetched while before-1's round is open: held for the next round on its partition (the two
+    // of its aggregate, at least), or applied at once on the other one.
+    const before = ['before-2', 'before-3', 'before-4', 'before-5'];
+    await service.publish(tenantId, 'before-2', aggregate);
+    await service.publish(tenantId, 'before-3', aggregate);
+    await service.publish(tenantId, 'before-4');
+    await service.publish(tenantId, 'before-5');
+    await waitFor('the notes before the outage in Kafka', async () =>
+      (await service.relay.backlog()) === 0 ? true : undefined,
+    );
+    await waitFor('the notes before the outage fetched (by the per-instance group too)', () =>
+      service.instanceSeen.length === 5 ? true : undefined,
+    );
+
+    await kafka.stop();
+    const during = ['during-1', 'during-2', 'during-3'];
+    for (const text of during) await service.publish(tenantId, text);
+    expect(await service.relay.backlog()).toBe(3);
+    // kafkajs gives up on the broker and restarts the consumer while before-1 is being applied
+    // and the notes behind it are held: its windows stay until the group is joined again.
+    await waitFor(
+      'the read-ahead consumer to crash for want of a broker',
+      async () => ((await crashes(service, group)) >= 1 ? true : undefined),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    // before-1's transaction commits while the broker is down, and the held notes are applied
+    // after it; none of their offsets can be committed.
+    releaseHeld();
+    await waitFor('every note before the outage applied while the broker is down', async () =>
+      (await service.ledger(tenantId)).length === 1 + before.length ? true : undefined,
+    );
+
+    await kafka.start();
+    const expected = ['before-1', ...before, ...during].sort();
+    await waitFor(
+      'every note applied by the read-ahead group',
+      async () => ((await service.ledger(tenantId)).length >= expected.length ? true : undefined),
+      // The crashed consumer's old member holds the group until its session times out (30 s).
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    // Committed to the end of every partition: the group has nothing left to fetch, so nothing
+    // is skipped and nothing comes back to be applied again.
+    await waitFor(
+      'the group committed to the log end',
+      async () => ((await behindLogEnd()).length === 0 ? true : undefined),
+      { timeoutMs: 15_000, intervalMs: 500 },
+    );
+
+    // Exactly once, in the handler's own table: one row per note, none missing.
+    const ledger = await service.ledger(tenantId);
+    expect(ledger.map((row) => row.text).sort()).toEqual(expected);
+    expect(new Set(ledger.map((row) => row.note_id)).size).toBe(expected.length);
+    expect(await service.relay.backlog()).toBe(0);
+    // The per-instance group is back too (nothing of it is left restarting when the test stops).
+    await waitFor('the per-instance group caught up', () =>
+      service.instanceSeen.length === expected.length ? true : undefined,
+    );
   });
 });

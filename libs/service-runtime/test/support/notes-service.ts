@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { withTenant } from '@tenantry/db';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { enableTenantRowLevelSecurity, withTenant } from '@tenantry/db';
 import type { EventEnvelope } from '@tenantry/events';
 import {
   EventTables1764230400000,
@@ -10,7 +11,7 @@ import { createLogger } from '@tenantry/observability';
 import { runWithTenantContext } from '@tenantry/tenancy';
 import type { TestDatabase } from '@tenantry/testing';
 import { testStackEnv } from '@tenantry/testing';
-import type { BackgroundTask, RuntimeHandle } from '../../src';
+import type { BackgroundTask, RuntimeHandle, ServiceConsumerOptions } from '../../src';
 import { createService } from '../../src';
 
 /**
@@ -49,10 +50,37 @@ export function catalogue() {
 
 export type Catalogue = ReturnType<typeof catalogue>;
 
+/** The durable consumer's side effect when `ledger` is on: one row per note it applies. */
+export class CreateNoteLedger1796238100000 implements MigrationInterface {
+  name = 'CreateNoteLedger1796238100000';
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      CREATE TABLE note_ledger (
+        tenant_id text NOT NULL,
+        note_id text NOT NULL,
+        text text NOT NULL,
+        -- No uniqueness on note_id on purpose: a note applied twice shows as a second row.
+        seq bigserial PRIMARY KEY
+      )`);
+    await enableTenantRowLevelSecurity(queryRunner, 'note_ledger');
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE note_ledger`);
+  }
+}
+
+export interface NoteLedgerRow {
+  readonly note_id: string;
+  readonly text: string;
+}
+
 export interface NotesParts {
   readonly durableSeen: EventEnvelope<NoteAdded>[];
   readonly instanceSeen: EventEnvelope<NoteAdded>[];
-  publish(tenantId: string, text: string): Promise<void>;
+  /** Notes of one `subject` share a Kafka key, so a partition (random when absent). */
+  publish(tenantId: string, text: string, subject?: string): Promise<void>;
+  /** The durable consumer's `note_ledger` rows of a tenant, in the order applied (with `ledger`). */
+  ledger(tenantId: string): Promise<NoteLedgerRow[]>;
 }
 
 export function startNotesService(
@@ -65,6 +93,15 @@ export function startNotesService(
     readonly failAssembly?: boolean;
     readonly kafkaBrokers?: string[];
     readonly kafkaReadiness?: boolean;
+    /** Options of the durable consumer (for example `readAheadBytes`). */
+    readonly durable?: ServiceConsumerOptions;
+    /**
+     * The durable consumer writes a `note_ledger` row per note in its inbox transaction, after
+     * `beforeApply` (which a test can use to hold a note while it is being applied).
+     */
+    readonly ledger?: {
+      readonly beforeApply?: (event: EventEnvelope<NoteAdded>) => Promise<void>;
+    };
   } = {},
 ): Promise<RuntimeHandle & NotesParts> {
   return createService({
@@ -74,7 +111,11 @@ export function startNotesService(
       appUrl: db.appUrl,
       ownerUrl: db.ownerUrl,
       entities: [],
-      migrations: [EventTables1764230400000, OutboxSetAside1796238000000],
+      migrations: [
+        EventTables1764230400000,
+        OutboxSetAside1796238000000,
+        ...(extra.ledger ? [CreateNoteLedger1796238100000] : []),
+      ],
     },
     kafkaBrokers: extra.kafkaBrokers ?? testStackEnv().kafkaBrokers,
     schemaRegistryUrl: testStackEnv().schemaRegistryUrl,
@@ -91,27 +132,40 @@ export function startNotesService(
       if (extra.failAssembly) throw new Error('assembly refused on purpose');
       const durableSeen: EventEnvelope<NoteAdded>[] = [];
       const instanceSeen: EventEnvelope<NoteAdded>[] = [];
+      const { ledger } = extra;
       consumers
-        .durable(`${events.domain}.notes-durable`)
-        .on(events.noteAdded, async (event) => void durableSeen.push(event));
+        .durable(`${events.domain}.notes-durable`, extra.durable)
+        .on(events.noteAdded, async (event, tx) => {
+          durableSeen.push(event);
+          if (!ledger) return;
+          await ledger.beforeApply?.(event);
+          await tx.manager.query(
+            `INSERT INTO note_ledger (tenant_id, note_id, text) VALUES ($1, $2, $3)`,
+            [tx.tenantId, event.data.noteId, event.data.text],
+          );
+        });
       consumers
         .perInstance(`${events.domain}.notes-cache.`, { fromBeginning: true })
         .on(events.noteAdded, async (event) => void instanceSeen.push(event));
-      const publish = (tenantId: string, text: string): Promise<void> =>
+      const publish = (tenantId: string, text: string, subject?: string): Promise<void> =>
         runWithTenantContext(
           { tenantId, actor: { type: 'user', id: 'u-1' }, requestId: randomUUID() },
           () =>
             withTenant(dataSource, tenantId, async (tx) => {
               await outbox.publish(tx, events.noteAdded, {
-                subject: randomUUID(),
+                subject: subject ?? randomUUID(),
                 data: { noteId: randomUUID(), text },
               });
             }),
         );
+      const readLedger = (tenantId: string): Promise<NoteLedgerRow[]> =>
+        withTenant(dataSource, tenantId, (tx) =>
+          tx.manager.query(`SELECT note_id, text FROM note_ledger ORDER BY seq`),
+        );
       return {
         http: { configure: () => undefined },
         tasks: extra.tasks,
-        exposes: { durableSeen, instanceSeen, publish },
+        exposes: { durableSeen, instanceSeen, publish, ledger: readLedger },
       };
     },
   });
