@@ -35,6 +35,7 @@ let telemetry: TelemetryHandle | undefined;
 if (mode === 'gateway' && process.env.BENCH_CHILD_TELEMETRY === 'on') {
   telemetry = startTelemetry({
     serviceName: 'gateway',
+    httpSpans: 'edge',
     exporter: 'otlp',
     otlpUrl: process.env.BENCH_CHILD_OTLP_URL,
   });

@@ -3,7 +3,7 @@ import { metricsHandler } from '@tenantry/observability';
 import { httpMetrics, identifyRequestTenant } from './http-metrics';
 import type { PublicRoute } from './require-signed-context';
 import express from 'express';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import type { ContextTokenKey } from '@tenantry/tenancy';
 import { errorHandler } from './error-handler';
 import { healthRoutes } from './health-routes';
@@ -53,6 +53,11 @@ export interface CreateHttpAppOptions {
    * it, so the port the gateway or clients reach does not.
    */
   readonly serveMetrics?: boolean;
+  /**
+   * Runs before everything else, on every request: what must cover the whole request (the
+   * gateway's edge server span).
+   */
+  readonly first?: RequestHandler;
   /** Mounts the service's routes; runs after the context check and body parsing. */
   readonly configure: (app: Express) => void;
 }
@@ -62,6 +67,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Express {
   const { logger, contextKeys } = options;
   const app = express();
   app.disable('x-powered-by');
+  if (options.first) app.use(options.first);
 
   // First: no later step may see a request target that names another host.
   app.use(originFormOnly());

@@ -8,6 +8,7 @@ export {
 export { TenantSpanProcessor } from './tenant-span-processor';
 export { TENANT_SPAN_ATTRIBUTES } from './tenant-span-attributes';
 export * from './server-span-route';
+export { edgeServerSpans } from './edge-server-spans';
 export { tagActiveSpanWithTenant } from './tag-active-span-with-tenant';
 export { createLogger, type CreateLoggerOptions } from './create-logger';
 export { serializeError, type SerializedError } from './serialize-error';

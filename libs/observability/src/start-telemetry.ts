@@ -68,6 +68,13 @@ export interface StartTelemetryOptions {
    * exported as it ends (tests pass an InMemorySpanExporter and assert synchronously).
    */
   readonly spanExporter?: SpanExporter;
+  /**
+   * `instrumented` (default): the http and express instrumentations make the server span of each
+   * request and a client span per outgoing call. `edge`: neither is installed; the app makes its
+   * own server span per request with `edgeServerSpans()` and injects the context into the calls
+   * it makes (the gateway: that instrumentation was most of its tracing tax).
+   */
+  readonly httpSpans?: 'instrumented' | 'edge';
 }
 
 export interface TelemetryHandle {
@@ -146,7 +153,7 @@ export function startTelemetry(options: StartTelemetryOptions): TelemetryHandle 
   });
   provider.register();
 
-  const instrumentations = [
+  const httpInstrumentations = (): (HttpInstrumentation | ExpressInstrumentation)[] => [
     new HttpInstrumentation({
       // Probes and scrapes arrive every few seconds; traced, they bury the real requests.
       ignoreIncomingRequestHook: (request) => isProbePath(request.url),
@@ -159,6 +166,10 @@ export function startTelemetry(options: StartTelemetryOptions): TelemetryHandle 
     new ExpressInstrumentation({
       ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
     }),
+  ];
+  const instrumentations = [
+    // Constructed only when used: an instrumentation patches its module as soon as it exists.
+    ...(options.httpSpans === 'edge' ? [] : httpInstrumentations()),
     // Polls (the relay's, the janitors', readiness' SELECT 1) would each be a one-span trace.
     new PgInstrumentation({ requireParentSpan: true }),
     // No kafkajs instrumentation: the outbox relay and the inbox make their own publish and

@@ -92,6 +92,8 @@ export interface CreateServiceOptions<M extends PlatformMetrics, E extends objec
     readonly port: number;
     readonly host?: string;
     readonly bodyLimit?: CreateHttpAppOptions['bodyLimit'];
+    /** Before every other middleware (the gateway's edge server span). */
+    readonly first?: CreateHttpAppOptions['first'];
     /** Serve `/metrics` on this port and not on `port` (what clients or the gateway reach). */
     readonly metricsPort?: number;
     /**
@@ -224,6 +226,7 @@ export async function createService<M extends PlatformMetrics, E extends object>
       logger,
       contextKeys: http.contextKeys,
       bodyLimit: http.bodyLimit,
+      ...(http.first ? { first: http.first } : {}),
       publicRoutes: assembly.http.publicRoutes,
       readinessChecks: {
         database: () => dataSource.query('SELECT 1'),

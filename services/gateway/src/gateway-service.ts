@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import { GATEWAY_EVENTS } from '@tenantry/contracts';
 import { EventTables1764230400000, OutboxSetAside1796238000000 } from '@tenantry/events';
+import { edgeServerSpans } from '@tenantry/observability';
 import type { ServiceHandle } from '@tenantry/service-runtime';
 import { createService } from '@tenantry/service-runtime';
 import { ApiKeyVerifier } from './auth/api-key-verifier';
@@ -80,6 +81,8 @@ export function createGatewayService(
       host: config.host,
       metricsPort: config.metricsPort,
       bodyLimit: config.bodyLimitBytes,
+      // Its own server span per request: telemetry starts with `httpSpans: 'edge'` (main.ts).
+      first: edgeServerSpans(),
       // Recorded by the pipeline, by proxied route and tenant class.
       requestMetrics: false,
       listen: options.listen ?? false,

@@ -1,11 +1,12 @@
-// Wiring only. Telemetry first: its instrumentations patch http, express, pg and kafkajs as they
-// are loaded.
+// Wiring only. Telemetry first: its instrumentations patch pg as it is loaded. At the edge the
+// gateway makes its own server spans (edgeServerSpans in gateway-service.ts): the http and express
+// instrumentations were most of its tracing tax (bench/README.md).
 import { startTelemetry } from '@tenantry/observability';
 import type * as Runtime from '@tenantry/service-runtime';
 import type * as Config from './config';
 import type * as Service from './gateway-service';
 
-const telemetry = startTelemetry({ serviceName: 'gateway' });
+const telemetry = startTelemetry({ serviceName: 'gateway', httpSpans: 'edge' });
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded after telemetry on purpose */
 const { runService } = require('@tenantry/service-runtime') as typeof Runtime;

@@ -117,8 +117,9 @@ export function upstreamRequestHeaders(input: UpstreamHeaderInput): OutgoingHttp
   if (input.clientAddress !== undefined) headers['x-forwarded-for'] = input.clientAddress;
   headers[CONTEXT_HEADERS.requestId] = input.requestId;
 
-  // With telemetry running the active span's context goes out (the http instrumentation then
-  // replaces it with its client span's); without, a fresh trace still ties the hops together.
+  // With telemetry running the active (edge server) span's context goes out, sampled or not, so
+  // the service records under the gateway's trace and decision; without, a fresh trace still ties
+  // the hops together.
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);
   headers.traceparent = carrier.traceparent ?? randomTraceparent();
