@@ -16,8 +16,9 @@ export class SeatRepository {
    * The members at `start` and the changes in `[start, end)`, for `peakSeatsInWindow`: what is
    * loaded grows with the members and the window, not with the tenant's whole history. A member
    * is a user whose last change before `start` is an addition; at one instant a removal counts as
-   * the later change, as in `peakSeats`'s order. A window that ends before it starts gives the members at its end, as the fold over the
-   * history before `end` does. One statement, so both parts come from one snapshot.
+   * the later change, as in `peakSeats`'s order. A window that ends before it starts gives the
+   * members at its end, as the fold over the history before `end` does. One statement, so both
+   * parts come from one snapshot.
    */
   async window(tx: TenantTransaction, start: Date, end: Date): Promise<SeatWindow> {
     const membersAt = end < start ? end : start;
