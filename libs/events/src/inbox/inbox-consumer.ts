@@ -346,6 +346,10 @@ export class InboxConsumer {
         ? {}
         : { maxBytesPerPartition: this.options.maxBytesPerPartition }),
       ...(this.options.maxBytes === undefined ? {} : { maxBytes: this.options.maxBytes }),
+      // After a retriable crash kafkajs disconnects, asks this, then arms its restart timer. A
+      // `stop()` that ran during that disconnect came too early to clear the timer, and the
+      // restart would run a consumer nobody stops (seen once: a test run that never exited).
+      retry: { retries: 5, restartOnFailure: () => Promise.resolve(!this.stopping) },
     });
     this.consumer = consumer;
     // A new assignment starts from the committed offsets: forget the old one's state.
