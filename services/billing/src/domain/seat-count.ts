@@ -5,7 +5,10 @@ export interface SeatEvent {
   readonly at: Date;
 }
 
-/** Time ascending; at one instant additions before removals (a user added and removed then ends removed). */
+/**
+ * Time ascending; at one instant additions before removals (a user added and removed at one
+ * instant ends removed).
+ */
 function byTimeAddedFirst(a: SeatEvent, b: SeatEvent): number {
   return a.at.getTime() - b.at.getTime() || (a.kind === b.kind ? 0 : a.kind === 'added' ? -1 : 1);
 }

@@ -28,8 +28,9 @@ export interface SchedulerTick {
 /**
  * Finds ended periods and invoices that fell due, and acts on them per tenant: a period-close
  * job on `billing.jobs`, or the past_due move; a few tenants of a page at once (`concurrency`),
- * each in its own transaction. One replica at a time (`SingleReplicaTask` over `SingleReplicaLock`: a
- * session-level advisory lock; the others find it taken and wait for their next tick).
+ * each in its own transaction. One replica at a time (`SingleReplicaTask` over
+ * `SingleReplicaLock`: a session-level advisory lock; the others find it taken and wait for their
+ * next tick).
  */
 export class PeriodCloseScheduler {
   private readonly task: SingleReplicaTask<SchedulerTick>;
