@@ -116,8 +116,8 @@ async function startGateway(): Promise<{ port: number; stop: Stop }> {
  */
 function startDiagnostics(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- diagnostics only
-  const { PerformanceObserver, monitorEventLoopDelay } =
-    require('node:perf_hooks') as typeof PerfHooks;
+  const perfHooks = require('node:perf_hooks') as typeof PerfHooks;
+  const { PerformanceObserver, monitorEventLoopDelay } = perfHooks;
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   // Longest pause of each GC kind since the last line (major = mark-compact, minor = scavenge).
